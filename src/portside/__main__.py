@@ -1,0 +1,5 @@
+"""`python -m portside` runs the command line."""
+
+from portside.cli import main
+
+main()

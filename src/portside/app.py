@@ -1,0 +1,110 @@
+"""create_app(settings): the ASGI application with /v2, its lifespan and background tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from portside.container import build_services
+from portside.core.config import Settings
+from portside.services.bundle import Services
+from portside.web.access_log import AccessLogMiddleware
+from portside.web.v2.app import V2App
+
+log = logging.getLogger("portside")
+PULL_FLUSH_SECONDS = 5.0
+
+
+class PortsideApp:
+    """Dispatches /v2 to the registry app; owns the Services while it runs (lifespan)."""
+
+    def __init__(self, settings: Settings, services: Services | None = None) -> None:
+        self.settings = settings
+        self.services = services
+        self._owns_services = services is None
+        self._v2: V2App | None = V2App(services) if services else None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        path: str = scope["path"]
+        if self._v2 is not None and (path == "/v2" or path.startswith("/v2/")):
+            await self._v2(scope, receive, send)
+            return
+        await _not_found(scope, send)
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Open services (if not given) and run background tasks for the block's duration."""
+        if self.services is None:
+            self.services = await build_services(self.settings)
+            self._v2 = V2App(self.services)
+        services = self.services
+        self._tasks = [
+            asyncio.create_task(_every(self.settings.upload_cleanup_interval, self._clean_uploads)),
+            asyncio.create_task(_every(PULL_FLUSH_SECONDS, services.pulls.flush)),
+        ]
+        try:
+            yield
+        finally:
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            if self._owns_services:
+                await services.close()
+            else:
+                await services.pulls.flush()
+
+    async def _clean_uploads(self) -> int:
+        assert self.services is not None
+        removed = await self.services.uploads.remove_stale(self.settings.upload_max_age)
+        if removed:
+            log.info("removed %d abandoned uploads", removed)
+        return removed
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        message = await receive()
+        assert message["type"] == "lifespan.startup"
+        try:
+            async with self.running():
+                await send({"type": "lifespan.startup.complete"})
+                message = await receive()
+        except Exception as error:
+            log.exception("startup failed")
+            await send({"type": "lifespan.startup.failed", "message": str(error)})
+            return
+        await send({"type": "lifespan.shutdown.complete"})
+
+
+async def _every(seconds: float, job: Callable[[], Awaitable[object]]) -> None:
+    """Run `job` every `seconds`, logging (not raising) its failures."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await job()
+        except Exception:
+            log.exception("background task failed")
+
+
+async def _not_found(scope: Scope, send: Send) -> None:
+    body = json.dumps({"errors": [{"code": "NOT_FOUND", "message": f"no endpoint at {scope['path'][:200]}"}]})
+    await send({"type": "http.response.start", "status": 404,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body.encode()})
+
+
+def create_app(settings: Settings, services: Services | None = None) -> ASGIApp:
+    """The Portside ASGI app; with `services` given, the caller owns their lifetime."""
+    app: ASGIApp = PortsideApp(settings, services)
+    if settings.access_log:
+        app = AccessLogMiddleware(app)
+    return app

@@ -1,0 +1,45 @@
+"""The composition root: builds every concrete service from Settings, once."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from portside.core.config import Settings
+from portside.services.blobs import BlobService
+from portside.services.bundle import Services
+from portside.services.manifests import ManifestService
+from portside.services.pulls import PullRecorder
+from portside.services.repositories import RepositoryResolver
+from portside.services.uploads import UploadService
+from portside.storage.blobs import BlobStorage
+from portside.storage.driver import StorageDriver
+from portside.storage.filesystem import FilesystemDriver
+from portside.store.database import Database
+
+
+async def build_driver(settings: Settings) -> tuple[StorageDriver, list[Callable[[], Awaitable[None]]]]:
+    """The configured storage driver and the coroutines that close it."""
+    if settings.storage == "s3":
+        from portside.storage.s3 import S3Driver  # imported only when configured
+
+        s3 = S3Driver.from_settings(settings)
+        await s3.open()
+        return s3, [s3.close]
+    return FilesystemDriver(settings.storage_root, fsync=settings.storage_fsync), []
+
+
+async def build_services(settings: Settings) -> Services:
+    """Open the database and storage and wire the services together."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.resolved_database_url)
+    driver, closers = await build_driver(settings)
+    blob_storage = BlobStorage(driver)
+    resolver = RepositoryResolver(db, auto_create_projects=settings.auto_create_projects)
+    pulls = PullRecorder(db)
+    return Services(
+        settings=settings, db=db, driver=driver,
+        uploads=UploadService(db, blob_storage, resolver),
+        blobs=BlobService(db, blob_storage, resolver),
+        manifests=ManifestService(db, resolver, pulls),
+        pulls=pulls, closers=closers,
+    )

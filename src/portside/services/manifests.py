@@ -1,0 +1,145 @@
+"""Manifests, tags, referrers and the catalog (dist-spec "Pushing/Pulling manifests").
+
+A manifest is parsed once (`domain.manifest.parse_manifest`); the push writes the
+manifest, its references and the tag move in one transaction, so a racing tag
+move or delete sees either the old or the new state, never a mix. Manifest bytes
+(at most 4 MiB) live in the database: a GET is one indexed query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from portside.domain import media_types as mt
+from portside.domain.digest import Digest
+from portside.domain.errors import DigestInvalid, ManifestBlobUnknown, ManifestUnknown
+from portside.domain.manifest import ParsedManifest, parse_manifest
+from portside.domain.models import Manifest, ManifestHead, Page
+from portside.domain.reference import RepositoryName
+from portside.services.pulls import PullRecorder
+from portside.services.repositories import RepositoryResolver
+from portside.store import blobs as blob_store
+from portside.store import manifests as manifest_store
+from portside.store import repositories as repository_store
+from portside.store.database import Database
+
+
+@dataclass(frozen=True, slots=True)
+class PushedManifest:
+    digest: Digest
+    subject: str | None
+    tags: tuple[str, ...]
+
+
+class ManifestService:
+    def __init__(self, db: Database, repositories: RepositoryResolver, pulls: PullRecorder) -> None:
+        self._db = db
+        self._repositories = repositories
+        self._pulls = pulls
+
+    async def get(self, name: RepositoryName, reference: str | Digest, accept: list[str]) -> Manifest:
+        """The manifest for a tag or digest; raises NameUnknown or ManifestUnknown."""
+        repository = await self._repositories.for_pull(name)
+        async with self._db.read() as conn:
+            if isinstance(reference, Digest):
+                manifest = await manifest_store.find_by_digest(conn, repository.id, str(reference))
+            else:
+                manifest = await manifest_store.find_by_tag(conn, repository.id, reference)
+        if manifest is None:
+            raise ManifestUnknown(f"manifest {reference} unknown to repository {name.value!r}")
+        _check_acceptable(manifest.media_type, accept)
+        self._pulls.record(manifest.id)
+        return manifest
+
+    async def head(self, name: RepositoryName, reference: str | Digest, accept: list[str]) -> ManifestHead:
+        """Type, size and digest of a manifest, without its content."""
+        repository = await self._repositories.for_pull(name)
+        async with self._db.read() as conn:
+            if isinstance(reference, Digest):
+                head = await manifest_store.find_head_by_digest(conn, repository.id, str(reference))
+            else:
+                head = await manifest_store.find_head_by_tag(conn, repository.id, reference)
+        if head is None:
+            raise ManifestUnknown(f"manifest {reference} unknown to repository {name.value!r}")
+        _check_acceptable(head.media_type, accept)
+        return head
+
+    async def put(self, name: RepositoryName, reference: str | Digest, content: bytes,
+                  content_type: str | None, extra_tags: tuple[str, ...] = ()) -> PushedManifest:
+        """Validate and store a manifest, tagging it when `reference` is a tag.
+
+        Raises ManifestInvalid, ManifestTooLarge, DigestInvalid (content does not match
+        a digest reference) or ManifestBlobUnknown (a blob or child manifest missing).
+        """
+        parsed = parse_manifest(content, content_type)
+        digest = Digest.of(content, reference.algorithm if isinstance(reference, Digest) else "sha256")
+        if isinstance(reference, Digest) and digest != reference:
+            raise DigestInvalid(f"manifest digest {digest} does not match the reference {reference}")
+        tags = tuple(dict.fromkeys(((reference,) if isinstance(reference, str) else ()) + extra_tags))
+        repository = await self._repositories.for_push(name)
+        async with self._db.write() as conn:
+            blob_ids, child_ids = await _resolve_references(conn, repository.id, parsed)
+            manifest_id = await manifest_store.add(
+                conn, repository.id, digest=str(digest), media_type=parsed.media_type, content=content,
+                artifact_type=parsed.referrer_artifact_type,
+                subject_digest=str(parsed.subject.digest) if parsed.subject else None,
+                annotations=parsed.annotations, blob_ids=blob_ids, child_ids=child_ids,
+            )
+            for tag in tags:
+                await manifest_store.set_tag(conn, repository.id, tag, manifest_id)
+        return PushedManifest(digest, str(parsed.subject.digest) if parsed.subject else None, tags)
+
+    async def delete(self, name: RepositoryName, reference: str | Digest) -> None:
+        """Delete a tag, or a manifest with all its tags; raises ManifestUnknown."""
+        repository = await self._repositories.for_pull(name)
+        async with self._db.write() as conn:
+            if isinstance(reference, str):
+                if not await manifest_store.delete_tag(conn, repository.id, reference):
+                    raise ManifestUnknown(f"tag {reference!r} unknown to repository {name.value!r}")
+                return
+            head = await manifest_store.find_head_by_digest(conn, repository.id, str(reference))
+            if head is None:
+                raise ManifestUnknown(f"manifest {reference} unknown to repository {name.value!r}")
+            await manifest_store.delete_manifest(conn, head.id)
+
+    async def tags(self, name: RepositoryName, *, limit: int | None, after: str | None) -> Page:
+        """A page of the repository's tags in lexical order."""
+        repository = await self._repositories.for_pull(name)
+        async with self._db.read() as conn:
+            return await manifest_store.list_tags(conn, repository.id, limit=limit, after=after)
+
+    async def referrers(self, name: RepositoryName, subject: Digest, artifact_type: str | None) -> list[ManifestHead]:
+        """Manifests whose subject is `subject` (an unknown repository or subject has none)."""
+        async with self._db.read() as conn:
+            repository = await repository_store.find_repository(conn, name.value)
+            if repository is None:
+                return []
+            return await manifest_store.list_referrers(conn, repository.id, str(subject), artifact_type)
+
+    async def catalog(self, *, limit: int | None, after: str | None) -> Page:
+        """A page of all repository names in lexical order."""
+        async with self._db.read() as conn:
+            return await repository_store.list_names(conn, limit=limit, after=after)
+
+
+def _check_acceptable(media_type: str, accept: list[str]) -> None:
+    if not mt.is_acceptable(media_type, accept):
+        raise ManifestUnknown(f"manifest is a {media_type}, which the client's Accept header does not list")
+
+
+async def _resolve_references(conn: AsyncConnection, repository_id: int,
+                              parsed: ParsedManifest) -> tuple[list[int], list[int]]:
+    """Blob and child-manifest ids the manifest references; raises ManifestBlobUnknown."""
+    blob_digests = sorted({str(d.digest) for d in parsed.blobs})
+    linked = await blob_store.linked_digests(conn, repository_id, blob_digests)
+    missing = [d for d in blob_digests if d not in linked]
+    if missing:
+        raise ManifestBlobUnknown(f"blob {missing[0]} is not in this repository", detail={"digest": missing[0]})
+    child_digests = sorted({str(d.digest) for d in parsed.children})
+    children = await manifest_store.existing_digests(conn, repository_id, child_digests)
+    missing = [d for d in child_digests if d not in children]
+    if missing:
+        raise ManifestBlobUnknown(f"manifest {missing[0]} is not in this repository", detail={"digest": missing[0]})
+    return list(linked.values()), list(children.values())

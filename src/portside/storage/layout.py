@@ -1,0 +1,42 @@
+"""The key scheme: the only place that turns digests and write ids into keys.
+
+    blobs/<algorithm>/<first two hex>/<hex>    committed blob (drivers that commit to it)
+    uploads/<write_id>/data                    pending write (filesystem driver)
+    uploads/<write_id>/tail                    buffered tail below the S3 part size
+    objects/<write_id>                         blob committed in place (S3 multipart)
+
+Nothing outside `storage/` derives a key from a digest: the blob row records the
+key a commit returned.
+"""
+
+from __future__ import annotations
+
+import re
+
+from portside.domain.digest import Digest
+
+_WRITE_ID_RE = re.compile(r"^[0-9a-f]{32}$")
+
+
+def blob_key(digest: Digest) -> str:
+    """The content-addressed key of a blob."""
+    return f"blobs/{digest.algorithm}/{digest.hex[:2]}/{digest.hex}"
+
+
+def check_write_id(write_id: str) -> str:
+    """Return `write_id` if it is one of ours (32 hex digits); keys never hold client text."""
+    if not _WRITE_ID_RE.match(write_id):
+        raise ValueError(f"invalid write id {write_id!r}")
+    return write_id
+
+
+def upload_data_key(write_id: str) -> str:
+    return f"uploads/{check_write_id(write_id)}/data"
+
+
+def upload_tail_key(write_id: str) -> str:
+    return f"uploads/{check_write_id(write_id)}/tail"
+
+
+def in_place_key(write_id: str) -> str:
+    return f"objects/{check_write_id(write_id)}"

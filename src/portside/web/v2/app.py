@@ -1,0 +1,63 @@
+"""The /v2 ASGI app: route, run one handler, render errors in the spec's format."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.requests import Request
+from starlette.types import Receive, Scope, Send
+
+from portside.domain.errors import RegistryError, Unsupported
+from portside.services.bundle import Services
+from portside.web.v2 import blobs, listing, manifests, uploads
+from portside.web.v2.context import Handler, V2Context
+from portside.web.v2.errors import error_response
+from portside.web.v2.routing import match_v2
+
+log = logging.getLogger("portside.v2")
+
+
+class RouteUnknown(RegistryError):
+    code, status, default_message = "NAME_UNKNOWN", 404, "no such endpoint"
+
+
+HANDLERS: dict[str, dict[str, Handler]] = {
+    "base": {"GET": listing.base, "HEAD": listing.base},
+    "catalog": {"GET": listing.catalog},
+    "tags": {"GET": listing.list_tags},
+    "referrers": {"GET": listing.referrers},
+    "blob": {"GET": blobs.get_blob, "HEAD": blobs.get_blob, "DELETE": blobs.delete_blob},
+    "manifest": {"GET": manifests.get_manifest, "HEAD": manifests.head_manifest,
+                 "PUT": manifests.put_manifest, "DELETE": manifests.delete_manifest},
+    "upload": {"POST": uploads.start_upload, "PATCH": uploads.patch_upload, "PUT": uploads.finish_upload,
+               "GET": uploads.upload_status, "DELETE": uploads.cancel_upload},
+}
+
+
+class V2App:
+    """Serves the OCI distribution API for one Services bundle."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method = scope["method"]
+        try:
+            handler, context = self._resolve(scope["path"], method)
+            response = await handler(Request(scope, receive), context)
+        except RegistryError as error:
+            response = error_response(error, method=method)
+        except Exception:
+            log.exception("unhandled error in %s %s", method, scope["path"])
+            response = error_response(RegistryError("internal server error"), method=method)
+        await response(scope, receive, send)
+
+    def _resolve(self, path: str, method: str) -> tuple[Handler, V2Context]:
+        match = match_v2(path)
+        if match is None:
+            raise RouteUnknown(f"no /v2 endpoint at {path[:200]!r}")
+        handlers = HANDLERS[match.kind]
+        handler = handlers.get(method)
+        if handler is None:
+            raise Unsupported(f"{method} is not supported here", headers={"Allow": ", ".join(handlers)})
+        return handler, V2Context(self.services, match.name, match.param)

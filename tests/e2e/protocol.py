@@ -1,0 +1,53 @@
+"""Small OCI distribution-spec requests over httpx, for the protocol-level e2e tests."""
+
+from __future__ import annotations
+
+from urllib.parse import urljoin
+
+import httpx
+
+from .images import OCI_INDEX, OCI_MANIFEST
+
+DOCKER_MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
+DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+ALL_MANIFEST_TYPES = ", ".join([OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST_V2, DOCKER_MANIFEST_LIST])
+TIMEOUT = httpx.Timeout(30.0)
+
+
+def http_client() -> httpx.Client:
+    """A client that never follows redirects silently and never waits forever."""
+    return httpx.Client(timeout=TIMEOUT, follow_redirects=False)
+
+
+def absolute(base_url: str, location: str) -> str:
+    """Resolve a (possibly relative) Location header against the registry URL."""
+    return urljoin(base_url + "/", location)
+
+
+def start_upload(client: httpx.Client, base_url: str, repository: str) -> str:
+    """POST /v2/<name>/blobs/uploads/ and return the absolute upload URL."""
+    response = client.post(f"{base_url}/v2/{repository}/blobs/uploads/")
+    assert response.status_code == 202, (response.status_code, response.headers, response.text)
+    location = response.headers.get("Location")
+    assert location, f"202 without Location: {response.headers}"
+    return absolute(base_url, location)
+
+
+def patch_chunk(client: httpx.Client, upload_url: str, data: bytes, start: int) -> httpx.Response:
+    """PATCH one chunk with Content-Range `<start>-<end>` (inclusive)."""
+    return client.patch(upload_url, content=data, headers={
+        "Content-Type": "application/octet-stream",
+        "Content-Range": f"{start}-{start + len(data) - 1}",
+        "Content-Length": str(len(data)),
+    })
+
+
+def finish_upload(client: httpx.Client, upload_url: str, digest: str, data: bytes = b"") -> httpx.Response:
+    """PUT <upload>?digest=<digest> (with an optional final chunk)."""
+    return client.put(upload_url, params={"digest": digest}, content=data,
+                      headers={"Content-Type": "application/octet-stream"})
+
+
+def get_manifest(client: httpx.Client, base_url: str, repository: str, reference: str,
+                 accept: str = ALL_MANIFEST_TYPES) -> httpx.Response:
+    return client.get(f"{base_url}/v2/{repository}/manifests/{reference}", headers={"Accept": accept})
