@@ -1040,6 +1040,7 @@ def running_servers(args: argparse.Namespace, root: Path) -> Iterator[list[Serve
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark, print the table, write the JSON."""
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally blocks on SIGTERM
     for tool in ("curl", "wrk", "hey", "docker-registry"):
         if not shutil.which(tool):
             log(f"missing tool: {tool} (apt-get install -y {tool})")

@@ -33,7 +33,8 @@ def run_server(settings: Settings, *, announce: Callable[[str], None]) -> None:
 
     async def serve() -> None:
         task = asyncio.create_task(server.serve())
-        while not server.started and not task.done():
+        # uvicorn exposes readiness only as a flag, so poll it (bounded by the task's life).
+        while not server.started and not task.done():  # noqa: ASYNC110
             await asyncio.sleep(0.05)
         if server.started:
             announce(settings.base_url)

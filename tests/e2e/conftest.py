@@ -43,7 +43,8 @@ def shared_data_dir(tmp_path_factory: pytest.TempPathFactory, shared_database_ur
 
 
 @pytest.fixture
-def portside(tmp_path: Path, shared_database_url: str | None, shared_data_dir: Path | None) -> Iterator[PortsideServer]:
+def portside(tmp_path: Path, shared_database_url: str | None,
+             shared_data_dir: Path | None) -> Iterator[PortsideServer]:
     """A running Portside; `.stop()` / `.start()` restart it on the same port and data dir."""
     data_dir = shared_data_dir or tmp_path / "portside-data"
     data_dir.mkdir(parents=True, exist_ok=True)

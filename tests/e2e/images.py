@@ -149,7 +149,8 @@ def normalise_manifest(raw: bytes, extra: dict[str, Any] | None = None) -> bytes
     """The umoci manifest with `mediaType` added after `schemaVersion` (and optional extra fields)."""
     manifest = json.loads(raw)
     rest = {key: value for key, value in manifest.items() if key not in ("schemaVersion", "mediaType")}
-    normalised = {"schemaVersion": manifest["schemaVersion"], "mediaType": OCI_MANIFEST, **rest, **(extra or {})}
+    normalised = {"schemaVersion": manifest["schemaVersion"], "mediaType": OCI_MANIFEST,
+                  **rest, **(extra or {})}
     return json.dumps(normalised, separators=(",", ":")).encode()
 
 
@@ -231,7 +232,7 @@ PLATFORMS: dict[str, dict[str, str]] = {
 
 
 def build_multi_arch_index(umoci: Umoci, workdir: Path) -> OciImageIndex:
-    """An OCI image index over linux/amd64 and linux/arm64/v8 children (tag `latest`; children `amd64`, `arm64`)."""
+    """An OCI image index over linux/amd64 and linux/arm64/v8 (tag `latest`; children `amd64`, `arm64`)."""
     nonce = secrets.token_hex(16).encode()
     layout = umoci.init(workdir / "multi")
     scratch = workdir / "multi-src"

@@ -43,9 +43,9 @@ def patch_chunk(client: httpx.Client, upload_url: str, data: bytes, start: int) 
 
 
 def finish_upload(client: httpx.Client, upload_url: str, digest: str, data: bytes = b"") -> httpx.Response:
-    """PUT <upload>?digest=<digest> (with an optional final chunk)."""
-    return client.put(upload_url, params={"digest": digest}, content=data,
-                      headers={"Content-Type": "application/octet-stream"})
+    """PUT <upload>?digest=<digest> (with an optional final chunk), keeping the Location's own query."""
+    url = httpx.URL(upload_url).copy_merge_params({"digest": digest})
+    return client.put(url, content=data, headers={"Content-Type": "application/octet-stream"})
 
 
 def get_manifest(client: httpx.Client, base_url: str, repository: str, reference: str,

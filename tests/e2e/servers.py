@@ -101,9 +101,8 @@ class ServerProcess:
             while time.monotonic() < deadline:
                 assert self.process is not None
                 if self.process.poll() is not None:
-                    raise AssertionError(
-                        f"{self.name} exited with {self.process.returncode} during startup\n{self.log[-6000:]}"
-                    )
+                    code = self.process.returncode
+                    raise AssertionError(f"{self.name} exited with {code} during startup\n{self.log[-6000:]}")
                 try:
                     response = client.get(f"{self.url}/v2/")
                 except httpx.TransportError as exc:
@@ -134,7 +133,8 @@ class ServerProcess:
         except subprocess.TimeoutExpired:
             self.kill()
             raise AssertionError(
-                f"{self.name} (pid {self.process.pid}) did not exit within {timeout} s of SIGTERM\n{self.log[-6000:]}"
+                f"{self.name} (pid {self.process.pid}) did not exit within {timeout} s of SIGTERM\n"
+                f"{self.log[-6000:]}"
             ) from None
         self._close_log()
         return code

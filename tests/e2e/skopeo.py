@@ -41,7 +41,8 @@ class Skopeo:
         return result.stderr.decode(errors="replace")
 
     def list_tags(self, repository_ref: str) -> list[str]:
-        tags: list[str] = json.loads(self.run("list-tags", "--tls-verify=false", repository_ref).stdout)["Tags"]
+        listing = json.loads(self.run("list-tags", "--tls-verify=false", repository_ref).stdout)
+        tags: list[str] = listing["Tags"]
         return tags
 
     def delete(self, ref: str) -> None:

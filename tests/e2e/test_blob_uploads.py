@@ -66,7 +66,9 @@ def test_chunked_upload_in_three_patches(registry: Registry, project: str) -> No
         _assert_blob(client, registry.url, repository, data)
 
 
-def test_out_of_order_chunk_is_rejected_with_416(registry: Registry, project: str) -> None:
+def test_out_of_order_chunk_is_rejected_with_416(portside: PortsideServer, project: str) -> None:
+    # Portside only: docker-registry 2.8.2 ignores Content-Range and answers this gap with 202.
+    registry = portside
     repository = f"{project}/out-of-order"
     data = os.urandom(3000)
     with http_client() as client:

@@ -53,7 +53,8 @@ def test_oras_artifact_with_referrer(portside: PortsideServer, project: str, tmp
     client = FailFastOrasClient(hostname=portside.host)
 
     # 1. An artifact of plain files with a custom config media type and manifest annotations.
-    artifact_annotations = {"org.opencontainers.image.description": "e2e artifact", "e2e.portside.nonce": nonce}
+    artifact_annotations = {"org.opencontainers.image.description": "e2e artifact",
+                            "e2e.portside.nonce": nonce}
     pushed = client.push(
         target=f"{portside.host}/{repository}:v1",
         files=["payload.txt:text/plain", "data.json:application/json"],
@@ -85,7 +86,8 @@ def test_oras_artifact_with_referrer(portside: PortsideServer, project: str, tmp
                  "annotations": {TITLE: "sbom.cdx.json"}}
         for path, descriptor in ((work / "empty.json", empty), (work / "sbom.cdx.json", layer)):
             uploaded = client.upload_blob(str(path), container, descriptor)
-            assert uploaded.status_code in (200, 201), (descriptor["digest"], uploaded.status_code, uploaded.text)
+            assert uploaded.status_code in (200, 201), (descriptor["digest"], uploaded.status_code,
+                                                        uploaded.text)
         referrer_annotations = {"org.opencontainers.image.created": "2026-11-28T00:00:00Z",
                                 "e2e.portside.kind": "sbom"}
         referrer: dict[str, Any] = {
@@ -131,6 +133,7 @@ def test_oras_artifact_with_referrer(portside: PortsideServer, project: str, tmp
     assert sorted(Path(path).name for path in pulled) == sorted(files)
     for name, content in files.items():
         assert (out / "v1" / name).read_bytes() == content
-    pulled_sbom = client.pull(target=f"{portside.host}/{repository}@{referrer_digest}", outdir=str(out / "sbom"))
+    pulled_sbom = client.pull(target=f"{portside.host}/{repository}@{referrer_digest}",
+                              outdir=str(out / "sbom"))
     assert [Path(path).name for path in pulled_sbom] == ["sbom.cdx.json"]
     assert (out / "sbom" / "sbom.cdx.json").read_bytes() == sbom

@@ -19,8 +19,9 @@ DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
 DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 
 
-def test_skopeo_push_inspect_pull_and_delete(registry: Registry, skopeo: Skopeo, notebook_images: NotebookImages,
-                                             project: str, tmp_path: Path) -> None:
+def test_skopeo_push_inspect_pull_and_delete(registry: Registry, skopeo: Skopeo,
+                                             notebook_images: NotebookImages, project: str,
+                                             tmp_path: Path) -> None:
     image = notebook_images.normalised
     repo = f"{registry.host}/{project}/notebook"
 
@@ -65,7 +66,8 @@ def test_skopeo_push_inspect_pull_and_delete(registry: Registry, skopeo: Skopeo,
 
 
 def test_skopeo_push_of_umoci_manifest_without_media_type(registry: Registry, skopeo: Skopeo,
-                                                          notebook_images: NotebookImages, project: str) -> None:
+                                                          notebook_images: NotebookImages,
+                                                          project: str) -> None:
     image = notebook_images.raw
     assert "mediaType" not in image.manifest
     repo_path = f"{project}/notebook-nomt"
@@ -155,13 +157,15 @@ def test_skopeo_cross_repository_copy_mounts_layers(registry: Registry, skopeo: 
     target_path = f"{project}/copied"
     skopeo.copy(image.oci_ref, source, "--preserve-digests")
 
-    result = skopeo.copy(source, f"docker://{registry.host}/{target_path}:copied", "--preserve-digests", debug=True)
+    target = f"docker://{registry.host}/{target_path}:copied"
+    result = skopeo.copy(source, target, "--preserve-digests", debug=True)
 
     log = result.stderr.decode(errors="replace")
     for layer in image.layer_digests:
-        assert f"mount=sha256%3A{layer.removeprefix('sha256:')}" in log, f"skopeo did not try to mount {layer}"
+        mount_query = f"mount=sha256%3A{layer.removeprefix('sha256:')}"
+        assert mount_query in log, f"skopeo did not try to mount {layer}"
     assert log.count("... mount OK") == len(image.layer_digests), "the registry did not accept every mount"
-    assert skopeo.inspect_raw(f"docker://{registry.host}/{target_path}:copied") == image.manifest_bytes
+    assert skopeo.inspect_raw(target) == image.manifest_bytes
 
     with http_client() as client:
         for layer in image.layer_digests:

@@ -8,6 +8,7 @@ file before the rename so a committed blob survives a power cut.
 
 from __future__ import annotations
 
+import builtins
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -83,9 +84,9 @@ class FilesystemDriver:
             if info.key > start_after:
                 yield info
 
-    def _scan(self, prefix: str) -> list[ObjectInfo]:
+    def _scan(self, prefix: str) -> builtins.list[ObjectInfo]:
         base = self.root / prefix.rsplit("/", 1)[0] if "/" in prefix else self.root
-        found: list[ObjectInfo] = []
+        found: builtins.list[ObjectInfo] = []
         if not base.exists():
             return found
         for dirpath, _dirs, files in os.walk(base):

@@ -237,7 +237,7 @@ class S3Driver:
             if buffer is None:
                 buffer = await self._read_tail(state.write_id, first_parts, tail)
             buffer += chunk
-            if len(buffer) >= 1:
+            if len(buffer) >= self.part_size:
                 # Upload the whole buffer (part_size plus at most one chunk) instead of
                 # slicing it: a slice would copy a part while the buffer is still alive.
                 number = len(parts) + 1
@@ -261,7 +261,7 @@ class S3Driver:
         key = self._tail_key(write_id, parts)
         try:
             # A crashed append may have extended this object; the recorded size rules.
-            response = await self.client.get_object(Bucket=self.bucket, Key=key, Range=f"bytes=0-{size - 1}")
+            response = await self.client.get_object(Bucket=self.bucket, Key=key, Range="bytes=0-")
         except ClientError as error:
             if _missing(error):
                 raise FileNotFoundError(f"pending write {write_id} is gone") from error

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, delete, exists, select
+from sqlalchemy import delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from portside.core.clock import utcnow
@@ -13,7 +13,7 @@ from portside.store import dialect
 from portside.store.tables import blobs, repositories, repository_blobs
 
 
-def _blob(row: Row[Any]) -> Blob:
+def _blob(row: Any) -> Blob:
     return Blob(id=row.id, digest=row.digest, size=row.size, storage_key=row.storage_key)
 
 

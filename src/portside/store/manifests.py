@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, delete, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from portside.core.clock import utcnow
@@ -16,13 +16,13 @@ _HEAD_COLUMNS = (manifests.c.id, manifests.c.digest, manifests.c.media_type, man
                  manifests.c.artifact_type, manifests.c.annotations)
 
 
-def _manifest(row: Row[Any]) -> Manifest:
+def _manifest(row: Any) -> Manifest:
     return Manifest(id=row.id, repository_id=row.repository_id, digest=row.digest, media_type=row.media_type,
                     size=row.size, content=row.content, artifact_type=row.artifact_type,
                     subject_digest=row.subject_digest, annotations=row.annotations)
 
 
-def _head(row: Row[Any]) -> ManifestHead:
+def _head(row: Any) -> ManifestHead:
     return ManifestHead(id=row.id, digest=row.digest, media_type=row.media_type, size=row.size,
                         artifact_type=row.artifact_type, annotations=row.annotations)
 

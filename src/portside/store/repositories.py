@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from portside.core.clock import utcnow
@@ -28,7 +28,7 @@ async def ensure_project(conn: AsyncConnection, name: str) -> int:
     return project_id
 
 
-def _repository(row: Row[Any]) -> Repository:
+def _repository(row: Any) -> Repository:
     return Repository(id=row.id, project_id=row.project_id, name=row.name)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, delete, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from portside.core.clock import utcnow
@@ -18,7 +18,7 @@ from portside.domain.models import Upload
 from portside.store.tables import uploads
 
 
-def _upload(row: Row[Any]) -> Upload:
+def _upload(row: Any) -> Upload:
     return Upload(id=row.id, repository_id=row.repository_id, state=row.state, size=row.size,
                   created_at=row.created_at, updated_at=row.updated_at)
 

@@ -14,7 +14,8 @@ from portside.web.v2.context import API_VERSION, V2Context
 from portside.web.v2.paging import next_link, page_params
 
 
-def _json(body: dict[str, Any], headers: dict[str, str] | None = None, media_type: str = "application/json") -> Response:
+def _json(body: dict[str, Any], headers: dict[str, str] | None = None,
+          media_type: str = "application/json") -> Response:
     return Response(json.dumps(body).encode(), media_type=media_type,
                     headers={API_VERSION[0]: API_VERSION[1], **(headers or {})})
 

@@ -1,0 +1,82 @@
+"""Shared fixtures: settings on a fresh database, the services, an in-process client.
+
+The metadata database is SQLite in a temporary directory unless the environment
+variable PORTSIDE_TEST_DATABASE_URL names another (CI runs the whole suite a
+second time with PostgreSQL). A shared database is migrated once per session and
+emptied before each test.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import anyio.to_thread
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from portside.app import create_app
+from portside.container import build_services
+from portside.core.config import Settings
+from portside.services.bundle import Services
+from portside.store.migrate import upgrade
+from portside.store.tables import metadata
+
+SHARED_DATABASE_URL = os.environ.get("PORTSIDE_TEST_DATABASE_URL")
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(scope="session")
+def migrated_shared_database() -> str | None:
+    """Migrate the shared database once; None when each test uses its own SQLite file."""
+    if SHARED_DATABASE_URL:
+        upgrade(SHARED_DATABASE_URL)
+    return SHARED_DATABASE_URL
+
+
+async def _empty_tables(url: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        names = ", ".join(table.name for table in reversed(metadata.sorted_tables))
+        await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    await engine.dispose()
+
+
+@pytest.fixture
+async def database_url(tmp_path: Path, migrated_shared_database: str | None) -> str:
+    """A migrated, empty database for this test."""
+    if migrated_shared_database:
+        await _empty_tables(migrated_shared_database)
+        return migrated_shared_database
+    url = f"sqlite+aiosqlite:///{tmp_path / 'portside.db'}"
+    await anyio.to_thread.run_sync(upgrade, url)
+    return url
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(data_dir=tmp_path / "data", database_url=database_url, access_log=False,
+                    storage_fsync=False)
+
+
+@pytest.fixture
+async def services(settings: Settings) -> AsyncIterator[Services]:
+    built = await build_services(settings)
+    try:
+        yield built
+    finally:
+        await built.close()
+
+
+@pytest.fixture
+async def client(settings: Settings, services: Services) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the app in process."""
+    transport = httpx.ASGITransport(app=create_app(settings, services))
+    async with httpx.AsyncClient(transport=transport, base_url="http://registry.test") as http:
+        yield http
