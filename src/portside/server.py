@@ -9,6 +9,7 @@ reference registry's.
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections.abc import Callable
 
 import uvicorn
@@ -40,4 +41,8 @@ def run_server(settings: Settings, *, announce: Callable[[str], None]) -> None:
             announce(settings.base_url)
         await task
 
+    # uvicorn re-raises the SIGTERM it handled once shutdown is done, so that the
+    # previous handler runs; with the default handler the process would die with
+    # -15 after a clean stop. A no-op handler makes a graceful stop exit 0.
+    signal.signal(signal.SIGTERM, lambda _sig, _frame: None)
     uvloop.run(serve())

@@ -13,7 +13,7 @@ class Skopeo:
     def __init__(self, binary: str) -> None:
         self.binary = binary
 
-    def run(self, *args: str, check: bool = True, timeout: float = 120.0,
+    def run(self, *args: str, check: bool = True, timeout: float = 60.0,
             debug: bool = False) -> subprocess.CompletedProcess[bytes]:
         global_flags = ["--insecure-policy"] + (["--debug"] if debug else [])
         return run_command([self.binary, *global_flags, *args], check=check, timeout=timeout)

@@ -115,7 +115,11 @@ def test_concurrent_pushes_of_one_blob_store_one_copy(portside: PortsideServer, 
 
     def push(_: int) -> tuple[int, str]:
         with http_client() as client:
-            url = start_upload(client, portside.url, repository)
+            try:
+                url = start_upload(client, portside.url, repository)
+            except BaseException:
+                ready.abort()  # release the other threads at once
+                raise
             ready.wait()  # every upload session exists before the first byte moves
             url = _patched(portside.url, patch_chunk(client, url, data, 0), len(data))
             done = finish_upload(client, url, digest)

@@ -19,7 +19,9 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.types import TypeEngine
 
@@ -42,13 +44,98 @@ def _timestamp(name: str, *, nullable: bool = False) -> Column[object]:
     return Column(name, DateTime(timezone=True), nullable=nullable)
 
 
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", lexical(255), nullable=False, unique=True),
+    Column("email", String(255), nullable=True, unique=True),
+    Column("realname", String(255), nullable=False, default=""),
+    Column("comment", Text, nullable=False, default=""),
+    Column("password_hash", String(255), nullable=False),  # argon2id
+    Column("cli_secret_hash", String(255), nullable=True),  # argon2id of the CLI secret
+    Column("sysadmin", Boolean, nullable=False, default=False),
+    _timestamp("created_at"),
+    _timestamp("updated_at"),
+)
+
 projects = Table(
     "projects", metadata,
     Column("id", Integer, primary_key=True),
     Column("name", lexical(255), nullable=False, unique=True),
     Column("public", Boolean, nullable=False, default=False),
+    Column("owner_id", Integer, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
+    # Harbor's project metadata: a map of strings ("true"/"false", severities, ...), `public` excepted.
+    Column("metadata", JSON, nullable=True),
+    Column("storage_limit", BigInteger, nullable=False, default=-1, server_default=text("-1")),
     _timestamp("created_at"),
     _timestamp("updated_at"),
+)
+
+project_members = Table(
+    "project_members", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("role", Integer, nullable=False),
+    _timestamp("created_at"),
+    _timestamp("updated_at"),
+    UniqueConstraint("project_id", "user_id"),
+)
+
+robots = Table(
+    "robots", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", lexical(255), nullable=False, unique=True),  # robot$<name> or robot$<project>+<name>
+    Column("description", Text, nullable=False, default=""),
+    Column("level", String(16), nullable=False),  # system | project
+    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), nullable=True, index=True),
+    Column("secret_hash", String(255), nullable=False),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("duration", Integer, nullable=False, default=-1),  # days; -1 never expires
+    Column("expires_at", BigInteger, nullable=False, default=-1),  # unix seconds; -1 never
+    Column("permissions", JSON, nullable=False),
+    Column("creator_type", String(16), nullable=False, default="user"),
+    Column("creator_ref", Integer, nullable=True),
+    _timestamp("created_at"),
+    _timestamp("updated_at"),
+)
+
+signing_keys = Table(
+    "signing_keys", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kid", String(128), nullable=False, unique=True),
+    Column("private_key_pem", Text, nullable=False),
+    _timestamp("created_at"),
+)
+
+audit_logs = Table(
+    "audit_logs", metadata,
+    Column("id", Integer, primary_key=True),
+    _timestamp("op_time"),
+    Column("username", String(255), nullable=False),
+    Column("operation", String(32), nullable=False),
+    Column("resource_type", String(32), nullable=False),
+    Column("resource", String(512), nullable=False),
+    Column("project_id", Integer, nullable=True),  # no foreign key: the log outlives the project
+    Column("ip_address", String(64), nullable=False, default=""),
+    Column("user_agent", String(512), nullable=False, default=""),
+    Column("status", String(16), nullable=False, default="SUCCESS"),
+    Column("description", String(1024), nullable=False, default=""),
+    Index(None, "op_time"),
+    Index(None, "project_id", "op_time"),
+)
+
+labels = Table(
+    "labels", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("color", String(16), nullable=False, default=""),
+    Column("scope", String(1), nullable=False),  # g: global, p: project
+    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), nullable=True, index=True),
+    _timestamp("created_at"),
+    _timestamp("updated_at"),
+    UniqueConstraint("name", "scope", "project_id"),
 )
 
 repositories = Table(
@@ -56,6 +143,8 @@ repositories = Table(
     Column("id", Integer, primary_key=True),
     Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("name", lexical(255), nullable=False, unique=True),
+    Column("description", Text, nullable=False, default="", server_default=""),
+    Column("pull_count", BigInteger, nullable=False, default=0, server_default=text("0")),
     _timestamp("created_at"),
     _timestamp("updated_at"),
 )
@@ -89,6 +178,9 @@ manifests = Table(
     Column("content", LargeBinary, nullable=False),
     Column("subject_digest", String(150), nullable=True),
     Column("annotations", JSON, nullable=True),
+    Column("config_media_type", String(255), nullable=True),
+    # From the image config: architecture, os, created, author, config (Labels, Env, Cmd, ...).
+    Column("extra_attrs", JSON, nullable=True),
     _timestamp("created_at"),
     _timestamp("pulled_at", nullable=True),
     UniqueConstraint("repository_id", "digest"),
@@ -115,7 +207,15 @@ tags = Table(
     Column("manifest_id", Integer, ForeignKey("manifests.id", ondelete="CASCADE"), nullable=False, index=True),
     _timestamp("created_at"),
     _timestamp("updated_at"),
+    _timestamp("pulled_at", nullable=True),
     UniqueConstraint("repository_id", "name"),
+)
+
+artifact_labels = Table(
+    "artifact_labels", metadata,
+    Column("manifest_id", Integer, ForeignKey("manifests.id", ondelete="CASCADE"), primary_key=True),
+    Column("label_id", Integer, ForeignKey("labels.id", ondelete="CASCADE"), primary_key=True, index=True),
+    _timestamp("created_at"),
 )
 
 uploads = Table(
