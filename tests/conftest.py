@@ -17,6 +17,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
+from starlette.types import ASGIApp
 
 from portside.app import create_app
 from portside.container import build_services
@@ -59,15 +60,20 @@ async def database_url(tmp_path: Path, migrated_shared_database: str | None) -> 
     return url
 
 
+ADMIN_PASSWORD = "Adm1nPassw0rd"
+
+
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
+    """Settings for an in-process registry whose `admin` has ADMIN_PASSWORD; pushes create projects."""
     return Settings(data_dir=tmp_path / "data", database_url=database_url, access_log=False,
-                    storage_fsync=False)
+                    storage_fsync=False, admin_password=ADMIN_PASSWORD, auto_create_projects=True)
 
 
 @pytest.fixture
 async def services(settings: Settings) -> AsyncIterator[Services]:
     built = await build_services(settings)
+    await built.start()
     try:
         yield built
     finally:
@@ -75,8 +81,20 @@ async def services(settings: Settings) -> AsyncIterator[Services]:
 
 
 @pytest.fixture
-async def client(settings: Settings, services: Services) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client talking to the app in process."""
-    transport = httpx.ASGITransport(app=create_app(settings, services))
-    async with httpx.AsyncClient(transport=transport, base_url="http://registry.test") as http:
+def app(settings: Settings, services: Services) -> ASGIApp:
+    return create_app(settings, services)
+
+
+@pytest.fixture
+async def anonymous_client(app: ASGIApp) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the app in process, without credentials."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://registry.test") as http:
+        yield http
+
+
+@pytest.fixture
+async def client(app: ASGIApp) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the app in process as the administrator (Basic auth)."""
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://registry.test",
+                                 auth=("admin", ADMIN_PASSWORD)) as http:
         yield http

@@ -6,18 +6,23 @@ import asyncio
 import contextlib
 import json
 import logging
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from portside.container import build_services
 from portside.core.config import Settings
 from portside.services.bundle import Services
 from portside.web.access_log import AccessLogMiddleware
+from portside.web.api.app import create_api
+from portside.web.token import token_endpoint
 from portside.web.v2.app import V2App
 
 log = logging.getLogger("portside")
-PULL_FLUSH_SECONDS = 5.0
+FLUSH_SECONDS = 2.0
+AUDIT_PURGE_SECONDS = 6 * 3600.0
 
 
 class PortsideApp:
@@ -28,6 +33,7 @@ class PortsideApp:
         self.services = services
         self._owns_services = services is None
         self._v2: V2App | None = V2App(services) if services else None
+        self._api: ASGIApp | None = create_api(services) if services else None
         self._tasks: list[asyncio.Task[None]] = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -40,6 +46,13 @@ class PortsideApp:
         if self._v2 is not None and (path == "/v2" or path.startswith("/v2/")):
             await self._v2(scope, receive, send)
             return
+        if self._api is not None and path.startswith("/api/"):
+            await self._api(scope, receive, send)
+            return
+        if path == "/service/token" and self.services is not None:
+            response = await token_endpoint(Request(scope, receive), self.services)
+            await response(scope, receive, send)
+            return
         await _not_found(scope, send)
 
     @contextlib.asynccontextmanager
@@ -48,10 +61,18 @@ class PortsideApp:
         if self.services is None:
             self.services = await build_services(self.settings)
             self._v2 = V2App(self.services)
+            self._api = create_api(self.services)
         services = self.services
+        if self._owns_services:
+            generated = await services.start()
+            if generated:
+                # Shown once, on the console only: never written to the log.
+                print(f"Created the administrator 'admin' with password: {generated}\n"
+                      "Change it after signing in; it will not be shown again.", file=sys.stderr, flush=True)
         self._tasks = [
             asyncio.create_task(_every(self.settings.upload_cleanup_interval, self._clean_uploads)),
-            asyncio.create_task(_every(PULL_FLUSH_SECONDS, services.pulls.flush)),
+            asyncio.create_task(_every(FLUSH_SECONDS, services.flush)),
+            asyncio.create_task(_every(AUDIT_PURGE_SECONDS, services.audit.purge)),
         ]
         try:
             yield
@@ -62,7 +83,7 @@ class PortsideApp:
             if self._owns_services:
                 await services.close()
             else:
-                await services.pulls.flush()
+                await services.flush()
 
     async def _clean_uploads(self) -> int:
         assert self.services is not None

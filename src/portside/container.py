@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from portside.core.config import Settings
+from portside.services.access import AccessControl
+from portside.services.audit import AuditLog
 from portside.services.blobs import BlobService
 from portside.services.bundle import Services
+from portside.services.identity import Authenticator
 from portside.services.manifests import ManifestService
 from portside.services.pulls import PullRecorder
 from portside.services.repositories import RepositoryResolver
+from portside.services.tokens import TokenService
 from portside.services.uploads import UploadService
 from portside.storage.blobs import BlobStorage
 from portside.storage.driver import StorageDriver
@@ -34,12 +38,18 @@ async def build_services(settings: Settings) -> Services:
     db = Database(settings.resolved_database_url)
     driver, closers = await build_driver(settings)
     blob_storage = BlobStorage(driver)
-    resolver = RepositoryResolver(db, auto_create_projects=settings.auto_create_projects)
+    audit = AuditLog(db, retention_days=settings.audit_retention_days)
+    resolver = RepositoryResolver(db, audit, auto_create_projects=settings.auto_create_projects)
     pulls = PullRecorder(db)
     return Services(
         settings=settings, db=db, driver=driver,
         uploads=UploadService(db, blob_storage, resolver),
         blobs=BlobService(db, blob_storage, resolver),
-        manifests=ManifestService(db, resolver, pulls),
-        pulls=pulls, closers=closers,
+        manifests=ManifestService(db, resolver, pulls, audit),
+        pulls=pulls,
+        authenticator=Authenticator(db),
+        access=AccessControl(db, auto_create_projects=settings.auto_create_projects),
+        tokens=TokenService(db, expiration_minutes=settings.token_expiration),
+        audit=audit,
+        closers=closers,
     )

@@ -41,7 +41,11 @@ class Settings(BaseModel):
     tls_key: Path | None = None
     upload_max_age: int = Field(24 * 3600, ge=60, description="seconds before an idle upload is removed")
     upload_cleanup_interval: int = Field(600, ge=1)
-    auto_create_projects: bool = True
+    auto_create_projects: bool = False
+    admin_password: SecretStr | None = None
+    external_url: str | None = None
+    token_expiration: int = Field(30, ge=1, le=24 * 60, description="registry token lifetime in minutes")
+    audit_retention_days: int = Field(365, ge=1)
     access_log: bool = True
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     graceful_timeout: int = Field(30, ge=0)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from portside.domain.errors import RangeInvalid
 
-_CONTENT_RANGE_RE = re.compile(r"^(?:bytes[ =])?(\d{1,19})-(\d{1,19})(?:/(?:\d{1,19}|\*))?$")
-_RANGE_RE = re.compile(r"^bytes=(\d{0,19})-(\d{0,19})$")
+_CONTENT_RANGE_RE = re.compile(r"^(?:bytes[ =])?(\d{1,19})-(\d{1,19})(?:/(?:\d{1,19}|\*))?$", re.ASCII)
+_RANGE_RE = re.compile(r"^bytes=(\d{0,19})-(\d{0,19})$", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)

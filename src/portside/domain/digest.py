@@ -46,7 +46,7 @@ class Digest:
 
 def parse_digest(value: str) -> Digest:
     """Parse and validate `value`; raises DigestInvalid with the reason."""
-    match = _DIGEST_RE.match(value)
+    match = _DIGEST_RE.fullmatch(value)
     if match is None:
         raise DigestInvalid(f"invalid digest {value[:200]!r}: expected algorithm:hex")
     algorithm, encoded = match["algorithm"], match["encoded"]

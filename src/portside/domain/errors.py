@@ -105,3 +105,21 @@ class BadRequest(RegistryError):
     """Malformed request parts that the spec names no code for (bad query values)."""
 
     code, status, default_message = "UNSUPPORTED", 400, "bad request"
+
+
+class NotFound(RegistryError):
+    """A Harbor API resource that does not exist (or that the caller may not see)."""
+
+    code, status, default_message = "NOT_FOUND", 404, "resource not found"
+
+
+class Conflict(RegistryError):
+    code, status, default_message = "CONFLICT", 409, "resource already exists"
+
+
+class PreconditionFailed(RegistryError):
+    code, status, default_message = "PRECONDITION", 412, "precondition failed"
+
+
+class PolicyViolation(RegistryError):
+    code, status, default_message = "PROJECTPOLICYVIOLATION", 412, "blocked by the project's policy"

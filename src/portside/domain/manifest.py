@@ -109,7 +109,7 @@ def parse_manifest(data: bytes, content_type: str | None) -> ParsedManifest:
         raise ManifestTooLarge()
     try:
         body = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+    except (ValueError, RecursionError) as err:  # JSONDecodeError, UnicodeDecodeError, int digit limit
         raise ManifestInvalid(f"manifest is not valid JSON: {err}") from None
     if not isinstance(body, dict):
         raise ManifestInvalid("manifest must be a JSON object")

@@ -65,3 +65,56 @@ class Page:
 
     items: list[str]
     has_more: bool
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: int
+    username: str
+    email: str | None
+    realname: str
+    comment: str
+    sysadmin: bool
+    password_hash: str
+    cli_secret_hash: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    id: int
+    name: str
+    public: bool
+    owner_id: int | None
+    metadata: dict[str, str]
+    storage_limit: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    id: int
+    project_id: int
+    user_id: int
+    username: str
+    role: int
+
+
+@dataclass(frozen=True, slots=True)
+class Robot:
+    id: int
+    name: str
+    description: str
+    level: str
+    project_id: int | None
+    secret_hash: str
+    disabled: bool
+    duration: int
+    expires_at: int
+    permissions: list[dict[str, Any]]
+    creator_type: str
+    creator_ref: int | None
+    created_at: datetime
+    updated_at: datetime

@@ -37,7 +37,7 @@ def parse_repository_name(value: str) -> RepositoryName:
     """Validate a repository name; raises NameInvalid saying which rule failed."""
     if len(value) > MAX_NAME_LENGTH:
         raise NameInvalid(f"repository name longer than {MAX_NAME_LENGTH} characters")
-    if not NAME_RE.match(value):
+    if not NAME_RE.fullmatch(value):
         raise NameInvalid(
             f"invalid repository name {value[:100]!r}: components are lowercase letters and digits, "
             "separated by '.', '_', '__' or '-', joined by '/'"
@@ -49,7 +49,7 @@ def parse_repository_name(value: str) -> RepositoryName:
 
 def validate_tag(value: str) -> str:
     """Return `value` if it is a valid tag; raises TagInvalid otherwise."""
-    if not TAG_RE.match(value):
+    if not TAG_RE.fullmatch(value):
         raise TagInvalid(f"invalid tag {value[:140]!r}: up to 128 of [A-Za-z0-9_.-], not starting with '.' or '-'")
     return value
 

@@ -9,9 +9,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from portside.core.config import Settings
+from portside.services.access import AccessControl
+from portside.services.audit import AuditLog
 from portside.services.blobs import BlobService
+from portside.services.bootstrap import ensure_admin
+from portside.services.identity import Authenticator
 from portside.services.manifests import ManifestService
 from portside.services.pulls import PullRecorder
+from portside.services.tokens import TokenService
 from portside.services.uploads import UploadService
 from portside.storage.driver import StorageDriver
 from portside.store.database import Database
@@ -28,11 +33,26 @@ class Services:
     blobs: BlobService
     manifests: ManifestService
     pulls: PullRecorder
+    authenticator: Authenticator
+    access: AccessControl
+    tokens: TokenService
+    audit: AuditLog
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
-    async def close(self) -> None:
-        """Flush pending pull times and release storage clients and connections."""
+    async def start(self) -> str | None:
+        """First-start set-up (admin account, signing key); returns a generated admin password to show once."""
+        generated = await ensure_admin(self.db, self.settings)
+        await self.tokens.load_or_create_key()
+        return generated
+
+    async def flush(self) -> None:
+        """Write batched pull times and audit entries."""
         await self.pulls.flush()
+        await self.audit.flush()
+
+    async def close(self) -> None:
+        """Flush batched writes and release storage clients and connections."""
+        await self.flush()
         for closer in reversed(self.closers):
             await closer()
         await self.db.dispose()

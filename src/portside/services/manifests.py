@@ -18,6 +18,7 @@ from portside.domain.errors import DigestInvalid, ManifestBlobUnknown, ManifestU
 from portside.domain.manifest import ParsedManifest, parse_manifest
 from portside.domain.models import Manifest, ManifestHead, Page
 from portside.domain.reference import RepositoryName
+from portside.services.audit import Actor, AuditLog
 from portside.services.pulls import PullRecorder
 from portside.services.repositories import RepositoryResolver
 from portside.store import blobs as blob_store
@@ -34,12 +35,15 @@ class PushedManifest:
 
 
 class ManifestService:
-    def __init__(self, db: Database, repositories: RepositoryResolver, pulls: PullRecorder) -> None:
+    def __init__(self, db: Database, repositories: RepositoryResolver, pulls: PullRecorder,
+                 audit: AuditLog) -> None:
         self._db = db
         self._repositories = repositories
         self._pulls = pulls
+        self._audit = audit
 
-    async def get(self, name: RepositoryName, reference: str | Digest, accept: list[str]) -> Manifest:
+    async def get(self, name: RepositoryName, reference: str | Digest, accept: list[str],
+                  actor: Actor | None = None) -> Manifest:
         """The manifest for a tag or digest; raises NameUnknown or ManifestUnknown."""
         repository = await self._repositories.for_pull(name)
         async with self._db.read() as conn:
@@ -51,6 +55,8 @@ class ManifestService:
             raise ManifestUnknown(f"manifest {reference} unknown to repository {name.value!r}")
         _check_acceptable(manifest.media_type, accept)
         self._pulls.record(manifest.id)
+        self._audit.record(actor, "pull", "artifact", _resource(name, reference, manifest.digest),
+                           project_id=repository.project_id)
         return manifest
 
     async def head(self, name: RepositoryName, reference: str | Digest, accept: list[str]) -> ManifestHead:
@@ -67,7 +73,8 @@ class ManifestService:
         return head
 
     async def put(self, name: RepositoryName, reference: str | Digest, content: bytes,
-                  content_type: str | None, extra_tags: tuple[str, ...] = ()) -> PushedManifest:
+                  content_type: str | None, extra_tags: tuple[str, ...] = (),
+                  actor: Actor | None = None) -> PushedManifest:
         """Validate and store a manifest, tagging it when `reference` is a tag.
 
         Raises ManifestInvalid, ManifestTooLarge, DigestInvalid (content does not match
@@ -78,7 +85,7 @@ class ManifestService:
         if isinstance(reference, Digest) and digest != reference:
             raise DigestInvalid(f"manifest digest {digest} does not match the reference {reference}")
         tags = tuple(dict.fromkeys(((reference,) if isinstance(reference, str) else ()) + extra_tags))
-        repository = await self._repositories.for_push(name)
+        repository = await self._repositories.for_push(name, actor)
         async with self._db.write() as conn:
             blob_ids, child_ids = await _resolve_references(conn, repository.id, parsed)
             manifest_id = await manifest_store.add(
@@ -89,20 +96,26 @@ class ManifestService:
             )
             for tag in tags:
                 await manifest_store.set_tag(conn, repository.id, tag, manifest_id)
+        self._audit.record(actor, "create", "artifact", _resource(name, tags[0] if tags else digest, str(digest)),
+                           project_id=repository.project_id)
         return PushedManifest(digest, str(parsed.subject.digest) if parsed.subject else None, tags)
 
-    async def delete(self, name: RepositoryName, reference: str | Digest) -> None:
+    async def delete(self, name: RepositoryName, reference: str | Digest, actor: Actor | None = None) -> None:
         """Delete a tag, or a manifest with all its tags; raises ManifestUnknown."""
         repository = await self._repositories.for_pull(name)
         async with self._db.write() as conn:
             if isinstance(reference, str):
                 if not await manifest_store.delete_tag(conn, repository.id, reference):
                     raise ManifestUnknown(f"tag {reference!r} unknown to repository {name.value!r}")
-                return
-            head = await manifest_store.find_head_by_digest(conn, repository.id, str(reference))
-            if head is None:
-                raise ManifestUnknown(f"manifest {reference} unknown to repository {name.value!r}")
-            await manifest_store.delete_manifest(conn, head.id)
+                resource_type = "tag"
+            else:
+                head = await manifest_store.find_head_by_digest(conn, repository.id, str(reference))
+                if head is None:
+                    raise ManifestUnknown(f"manifest {reference} unknown to repository {name.value!r}")
+                await manifest_store.delete_manifest(conn, head.id)
+                resource_type = "artifact"
+        self._audit.record(actor, "delete", resource_type, _resource(name, reference, str(reference)),
+                           project_id=repository.project_id)
 
     async def tags(self, name: RepositoryName, *, limit: int | None, after: str | None) -> Page:
         """A page of the repository's tags in lexical order."""
@@ -122,6 +135,11 @@ class ManifestService:
         """A page of all repository names in lexical order."""
         async with self._db.read() as conn:
             return await repository_store.list_names(conn, limit=limit, after=after)
+
+
+def _resource(name: RepositoryName, reference: str | Digest, digest: str) -> str:
+    """`proj/repo:tag` or `proj/repo@digest`, as the audit log shows artifacts."""
+    return f"{name}:{reference}" if isinstance(reference, str) else f"{name}@{digest}"
 
 
 def _check_acceptable(media_type: str, accept: list[str]) -> None:

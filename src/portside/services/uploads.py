@@ -18,6 +18,7 @@ from portside.domain.digest import Digest
 from portside.domain.errors import BlobUploadUnknown, RangeInvalid, SizeInvalid
 from portside.domain.models import Blob, Repository, Upload
 from portside.domain.reference import RepositoryName
+from portside.services.audit import Actor
 from portside.services.repositories import RepositoryResolver
 from portside.storage.blobs import BlobStorage
 from portside.storage.driver import WriteState
@@ -38,27 +39,28 @@ class UploadService:
         self._blobs = blobs
         self._repositories = repositories
 
-    async def start(self, name: RepositoryName) -> Upload:
+    async def start(self, name: RepositoryName, actor: Actor | None = None) -> Upload:
         """Open a new upload session in the repository (created on first push)."""
-        repository = await self._repositories.for_push(name)
+        repository = await self._repositories.for_push(name, actor)
         state = await self._blobs.begin()
         async with self._db.write() as conn:
             return await upload_store.create(conn, uuid.uuid4().hex, repository.id, state.to_json())
 
     async def upload_whole(self, name: RepositoryName, digest: Digest, body: AsyncIterator[bytes],
-                           *, content_length: int | None) -> Blob:
+                           *, content_length: int | None, actor: Actor | None = None) -> Blob:
         """A monolithic upload (POST ?digest=): stream, verify and link in one request."""
-        upload = await self.start(name)
+        upload = await self.start(name, actor)
         return await self.finish(name, upload.id, digest, body, content_length=content_length)
 
-    async def mount(self, name: RepositoryName, digest: Digest, source: RepositoryName) -> Blob | None:
+    async def mount(self, name: RepositoryName, digest: Digest, source: RepositoryName,
+                    actor: Actor | None = None) -> Blob | None:
         """Link a blob from `source` into `name` without moving bytes; None if `source` lacks it."""
         async with self._db.read() as conn:
             source_repo = await repository_store.find_repository(conn, source.value)
             blob = await blob_store.find_linked_blob(conn, source_repo.id, str(digest)) if source_repo else None
         if blob is None:
             return None
-        repository = await self._repositories.for_push(name)
+        repository = await self._repositories.for_push(name, actor)
         async with self._db.write() as conn:
             await blob_store.link(conn, repository.id, blob.id)
         return blob

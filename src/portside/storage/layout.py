@@ -25,7 +25,7 @@ def blob_key(digest: Digest) -> str:
 
 def check_write_id(write_id: str) -> str:
     """Return `write_id` if it is one of ours (32 hex digits); keys never hold client text."""
-    if not _WRITE_ID_RE.match(write_id):
+    if not _WRITE_ID_RE.fullmatch(write_id):
         raise ValueError(f"invalid write id {write_id!r}")
     return write_id
 

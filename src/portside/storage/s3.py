@@ -23,6 +23,7 @@ tail is deleted by `commit` and `abort`.
 
 from __future__ import annotations
 
+import io
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
@@ -49,6 +50,56 @@ _MISSING = {"404", "NoSuchKey", "NotFound", "NoSuchUpload"}
 
 def _missing(error: ClientError) -> bool:
     return str(error.response.get("Error", {}).get("Code")) in _MISSING
+
+
+class _Body(io.RawIOBase):
+    """A seekable reader over a buffer we own, given to botocore as a request body.
+
+    With bytes or a bytearray, botocore/aiohttp/asyncio make up to 2.5 copies of a
+    part; a file-like body is hashed and sent in small reads, so a part is only
+    ever held once. `close` is a no-op so botocore can rewind it for a retry.
+    """
+
+    def __init__(self, data: bytearray) -> None:
+        self._view = memoryview(data)
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        count = max(0, min(len(buffer), len(self._view) - self._position))
+        buffer[:count] = self._view[self._position:self._position + count]
+        self._position += count
+        return count
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: len(self._view)}[whence]
+        self._position = max(0, base + offset)
+        return self._position
+
+    def tell(self) -> int:
+        return self._position
+
+    def close(self) -> None:
+        pass
+
+    def release(self) -> None:
+        # botocore/aiohttp may keep the request (and so this object) alive in a
+        # reference cycle; without the view the part buffer is freed right away.
+        self._view.release()
+
+
+async def _send(call: Any, data: bytearray, **params: Any) -> Any:
+    """`await call(Body=..., **params)` with `data` as a streamed, released body."""
+    body = _Body(data)
+    try:
+        return await call(Body=body, **params)
+    finally:
+        body.release()
 
 
 class S3Driver:
@@ -247,8 +298,8 @@ class S3Driver:
         if buffer is None:
             return WriteState(state.write_id, state.size, {**state.data, "stale_tail": None})
         if buffer:
-            await self.client.put_object(Bucket=self.bucket, Key=self._tail_key(state.write_id, len(parts)),
-                                         Body=buffer)
+            await _send(self.client.put_object, buffer, Bucket=self.bucket,
+                        Key=self._tail_key(state.write_id, len(parts)))
         crossed = len(parts) > first_parts
         data = {"upload_id": upload_id, "parts": parts, "tail": len(buffer),
                 "stale_tail": first_parts if crossed and tail else None}
@@ -261,22 +312,25 @@ class S3Driver:
         key = self._tail_key(write_id, parts)
         try:
             # A crashed append may have extended this object; the recorded size rules.
-            response = await self.client.get_object(Bucket=self.bucket, Key=key, Range="bytes=0-")
+            response = await self.client.get_object(Bucket=self.bucket, Key=key, Range=f"bytes=0-{size - 1}")
         except ClientError as error:
             if _missing(error):
                 raise FileNotFoundError(f"pending write {write_id} is gone") from error
             raise
+        data, filled = bytearray(size), 0
         async with response["Body"] as body:
-            data = bytearray(await body.read())
-        if len(data) != size:
-            raise OSError(f"tail of write {write_id} holds {len(data)} bytes, expected {size}")
+            with memoryview(data) as view:
+                while filled < size and (count := await body.readinto(view[filled:])):
+                    filled += count
+        if filled != size:
+            raise OSError(f"tail of write {write_id} holds {filled} bytes, expected {size}")
         return data
 
     async def _upload_part(self, upload_id: str, write_id: str, number: int, body: bytearray) -> Any:
         try:
-            return await self.client.upload_part(
-                Bucket=self.bucket, Key=self._key(layout.in_place_key(write_id)), UploadId=upload_id,
-                PartNumber=number, Body=body)
+            return await _send(self.client.upload_part, body, Bucket=self.bucket,
+                               Key=self._key(layout.in_place_key(write_id)), UploadId=upload_id,
+                               PartNumber=number)
         except ClientError as error:
             if _missing(error):
                 raise FileNotFoundError(f"pending write {write_id} is gone") from error
@@ -300,7 +354,7 @@ class S3Driver:
         try:
             if small:
                 body = await self._read_tail(state.write_id, 0, tail)
-                await self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=body)
+                await _send(self.client.put_object, body, Bucket=self.bucket, Key=self._key(key))
             else:
                 if tail:  # only the last part may be smaller than the minimum
                     body = await self._read_tail(state.write_id, len(parts), tail)

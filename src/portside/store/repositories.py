@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from portside.core.clock import utcnow
-from portside.domain.models import Page, Repository
+from portside.domain.models import Page, Project, Repository
 from portside.store import dialect
 from portside.store.tables import projects, repositories
 
@@ -18,10 +18,11 @@ async def find_project_id(conn: AsyncConnection, name: str) -> int | None:
     return (await conn.execute(select(projects.c.id).where(projects.c.name == name))).scalar()
 
 
-async def ensure_project(conn: AsyncConnection, name: str) -> int:
+async def ensure_project(conn: AsyncConnection, name: str, owner_id: int | None = None) -> int:
     """The id of project `name`, creating it (private) if absent. Safe under races."""
     now = utcnow()
-    await dialect.insert_ignore(conn, projects, {"name": name, "public": False, "created_at": now,
+    await dialect.insert_ignore(conn, projects, {"name": name, "public": False, "owner_id": owner_id,
+                                                 "metadata": {}, "storage_limit": -1, "created_at": now,
                                                  "updated_at": now}, ["name"])
     project_id = await find_project_id(conn, name)
     assert project_id is not None
@@ -59,3 +60,31 @@ async def list_names(conn: AsyncConnection, *, limit: int | None, after: str | N
     if limit is not None and len(names) > limit:
         return Page(names[:limit], True)
     return Page(names, False)
+
+
+def _project(row: Any) -> Project:
+    return Project(id=row.id, name=row.name, public=row.public, owner_id=row.owner_id,
+                   metadata=dict(row.metadata or {}), storage_limit=row.storage_limit,
+                   created_at=row.created_at, updated_at=row.updated_at)
+
+
+async def find_project(conn: AsyncConnection, name: str) -> Project | None:
+    """The project called `name`, or None."""
+    row = (await conn.execute(select(projects).where(projects.c.name == name))).first()
+    return _project(row) if row else None
+
+
+async def find_project_by_id(conn: AsyncConnection, project_id: int) -> Project | None:
+    row = (await conn.execute(select(projects).where(projects.c.id == project_id))).first()
+    return _project(row) if row else None
+
+
+async def create_project(conn: AsyncConnection, name: str, *, public: bool, owner_id: int | None,
+                         metadata: dict[str, str], storage_limit: int) -> int:
+    """Insert a project; raises IntegrityError if the name is taken."""
+    now = utcnow()
+    result = await conn.execute(projects.insert().values(
+        name=name, public=public, owner_id=owner_id, metadata=metadata, storage_limit=storage_limit,
+        created_at=now, updated_at=now,
+    ).returning(projects.c.id))
+    return int(result.scalar_one())

@@ -8,11 +8,14 @@ from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
 from portside.domain.errors import RegistryError, Unsupported
+from portside.domain.reference import parse_repository_name
+from portside.services.audit import Actor
 from portside.services.bundle import Services
 from portside.web.v2 import blobs, listing, manifests, uploads
+from portside.web.v2.auth import authorize
 from portside.web.v2.context import Handler, V2Context
 from portside.web.v2.errors import error_response
-from portside.web.v2.routing import match_v2
+from portside.web.v2.routing import Match, match_v2
 
 log = logging.getLogger("portside.v2")
 
@@ -43,8 +46,16 @@ class V2App:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope["method"]
         try:
-            handler, context = self._resolve(scope["path"], method)
-            response = await handler(Request(scope, receive), context)
+            request = Request(scope, receive)
+            handler, match = self._resolve(scope["path"], method)
+            if match.kind not in ("base", "catalog"):
+                parse_repository_name(match.name)  # a bad name is a 400, before any auth answer
+            identity = await authorize(request, self.services, match, method)
+            scope.setdefault("state", {})["user"] = identity.name or "anonymous"
+            actor = Actor(identity.name or "anonymous", identity.principal.user_id if identity.principal else None,
+                          scope["client"][0] if scope.get("client") else "", request.headers.get("user-agent", ""))
+            context = V2Context(self.services, match.name, match.param, identity, actor)
+            response = await handler(request, context)
         except RegistryError as error:
             response = error_response(error, method=method)
         except Exception:
@@ -52,7 +63,7 @@ class V2App:
             response = error_response(RegistryError("internal server error"), method=method)
         await response(scope, receive, send)
 
-    def _resolve(self, path: str, method: str) -> tuple[Handler, V2Context]:
+    def _resolve(self, path: str, method: str) -> tuple[Handler, Match]:
         match = match_v2(path)
         if match is None:
             raise RouteUnknown(f"no /v2 endpoint at {path[:200]!r}")
@@ -60,4 +71,4 @@ class V2App:
         handler = handlers.get(method)
         if handler is None:
             raise Unsupported(f"{method} is not supported here", headers={"Allow": ", ".join(handlers)})
-        return handler, V2Context(self.services, match.name, match.param)
+        return handler, match

@@ -10,18 +10,22 @@ from starlette.types import ASGIApp
 
 from portside.domain.errors import SizeInvalid
 from portside.domain.reference import RepositoryName, parse_repository_name
+from portside.services.audit import Actor
 from portside.services.bundle import Services
+from portside.web.v2.auth import V2Identity
 
 API_VERSION = ("Docker-Distribution-API-Version", "registry/2.0")
 
 
 @dataclass(frozen=True, slots=True)
 class V2Context:
-    """The matched route's repository name (unvalidated text) and trailing parameter."""
+    """The matched route's repository name (unvalidated text), trailing parameter and caller."""
 
     services: Services
     raw_name: str
     param: str
+    identity: V2Identity | None = None
+    actor: Actor | None = None
 
     @property
     def name(self) -> RepositoryName:
@@ -37,7 +41,7 @@ def content_length(request: Request) -> int | None:
     raw = request.headers.get("content-length")
     if raw is None:
         return None
-    if not raw.isdigit() or len(raw) > 19:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19:
         raise SizeInvalid(f"invalid Content-Length {raw[:30]!r}")
     return int(raw)
 

@@ -14,7 +14,7 @@ from portside.web.v2.context import API_VERSION, V2Context, content_length
 async def get_manifest(request: Request, ctx: V2Context) -> Response:
     """GET: the manifest bytes exactly as pushed, with their media type."""
     accept = request.headers.getlist("accept")
-    manifest = await ctx.services.manifests.get(ctx.name, parse_reference(ctx.param), accept)
+    manifest = await ctx.services.manifests.get(ctx.name, parse_reference(ctx.param), accept, ctx.actor)
     return Response(manifest.content, media_type=manifest.media_type, headers={
         "Docker-Content-Digest": manifest.digest, "ETag": f'"{manifest.digest}"', API_VERSION[0]: API_VERSION[1],
     })
@@ -50,7 +50,7 @@ async def put_manifest(request: Request, ctx: V2Context) -> Response:
     extra_tags = tuple(validate_tag(tag) for tag in request.query_params.getlist("tag"))
     content = await _read_manifest_body(request)
     pushed = await ctx.services.manifests.put(name, reference, content, request.headers.get("content-type"),
-                                              extra_tags)
+                                              extra_tags, ctx.actor)
     headers = {
         "Location": f"/v2/{name}/manifests/{pushed.digest}", "Docker-Content-Digest": str(pushed.digest),
         "Content-Length": "0", API_VERSION[0]: API_VERSION[1],
@@ -64,5 +64,5 @@ async def put_manifest(request: Request, ctx: V2Context) -> Response:
 
 async def delete_manifest(request: Request, ctx: V2Context) -> Response:
     """DELETE: by digest, the manifest and its tags; by tag, just the tag (202)."""
-    await ctx.services.manifests.delete(ctx.name, parse_reference(ctx.param))
+    await ctx.services.manifests.delete(ctx.name, parse_reference(ctx.param), ctx.actor)
     return Response(status_code=202, headers={"Content-Length": "0", API_VERSION[0]: API_VERSION[1]})

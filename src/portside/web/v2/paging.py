@@ -16,7 +16,7 @@ def page_params(query: QueryParams) -> tuple[int, str | None]:
     raw_n, last = query.get("n"), query.get("last") or None
     if raw_n is None or raw_n == "":
         return MAX_PAGE, last
-    if not raw_n.isdigit() or len(raw_n) > 9:
+    if not (raw_n.isascii() and raw_n.isdigit()) or len(raw_n) > 9:
         raise PaginationInvalid(f"n must be a non-negative integer, not {raw_n[:20]!r}")
     return min(int(raw_n), MAX_PAGE), last
 

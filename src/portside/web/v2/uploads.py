@@ -44,15 +44,17 @@ async def start_upload(request: Request, ctx: V2Context) -> Response:
     if "mount" in query:
         digest = parse_digest(query["mount"])
         source = query.get("from")
-        if source:
-            blob = await uploads.mount(name, digest, parse_repository_name(source))
+        # Without pull access to the source, mounting falls back to a plain upload (dist-spec).
+        if source and ctx.identity is not None and await ctx.identity.can(ctx.services, source, "pull"):
+            blob = await uploads.mount(name, digest, parse_repository_name(source), ctx.actor)
             if blob is not None:
                 return _blob_created(name, blob.digest)
     elif "digest" in query:
         digest = parse_digest(query["digest"])
-        blob = await uploads.upload_whole(name, digest, body_chunks(request), content_length=content_length(request))
+        blob = await uploads.upload_whole(name, digest, body_chunks(request), content_length=content_length(request),
+                                          actor=ctx.actor)
         return _blob_created(name, blob.digest)
-    upload = await uploads.start(name)
+    upload = await uploads.start(name, ctx.actor)
     return Response(status_code=202, headers=_upload_headers(name, upload))
 
 
