@@ -10,14 +10,21 @@ from dataclasses import dataclass, field
 
 from portside.core.config import Settings
 from portside.services.access import AccessControl
+from portside.services.artifacts import ArtifactService
 from portside.services.audit import AuditLog
 from portside.services.blobs import BlobService
 from portside.services.bootstrap import ensure_admin
 from portside.services.identity import Authenticator
+from portside.services.labels import LabelService
 from portside.services.manifests import ManifestService
+from portside.services.members import MemberService
+from portside.services.projects import ProjectService
 from portside.services.pulls import PullRecorder
+from portside.services.repositories import RepositoryService
+from portside.services.robots import RobotService
 from portside.services.tokens import TokenService
 from portside.services.uploads import UploadService
+from portside.services.users import UserService
 from portside.storage.driver import StorageDriver
 from portside.store.database import Database
 
@@ -37,6 +44,13 @@ class Services:
     access: AccessControl
     tokens: TokenService
     audit: AuditLog
+    users: UserService
+    projects: ProjectService
+    members: MemberService
+    robots: RobotService
+    labels: LabelService
+    repositories: RepositoryService
+    artifacts: ArtifactService
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     async def start(self) -> str | None:

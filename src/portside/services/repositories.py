@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from portside.domain.errors import NameUnknown
 from portside.domain.models import Repository
 from portside.domain.rbac import Role
@@ -10,6 +12,9 @@ from portside.services.audit import Actor, AuditLog
 from portside.store import members as member_store
 from portside.store import repositories as store
 from portside.store.database import Database
+
+if TYPE_CHECKING:  # deps imports the manifest service, which imports this module
+    from portside.services.deps import ServiceDeps
 
 
 class RepositoryResolver:
@@ -53,3 +58,10 @@ class RepositoryResolver:
         if created_project:
             self._audit.record(actor, "create", "project", name.project, project_id=project_id)
         return repository
+
+
+class RepositoryService:
+    """Harbor's repository view: list, get, update the description, delete with all artifacts."""
+
+    def __init__(self, deps: ServiceDeps) -> None:
+        self._deps = deps
