@@ -130,7 +130,7 @@ async def driver_case(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIt
     endpoint: str = request.getfixturevalue("moto_endpoint")
     bucket = f"portside-{uuid.uuid4().hex[:16]}"  # a fresh bucket per test: no cross-test leftovers
     # A prefix checks that the driver applies it on the way in and strips it on the way out.
-    s3 = {"bucket": bucket, "endpoint_url": endpoint, "prefix": "registry/", "part_size": MIN_PART_SIZE,
+    s3: dict[str, Any] = {"bucket": bucket, "endpoint_url": endpoint, "prefix": "registry/", "part_size": MIN_PART_SIZE,
           "redirect": True, **CREDENTIALS}
     async with get_session().create_client(
             "s3", region_name="us-east-1", endpoint_url=endpoint, aws_access_key_id="testing",

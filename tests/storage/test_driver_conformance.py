@@ -13,6 +13,7 @@ import urllib.request
 from collections.abc import AsyncIterator, Iterable
 from typing import TYPE_CHECKING, Any
 
+import anyio
 import pytest
 from pydantic import SecretStr
 
@@ -112,7 +113,8 @@ async def test_read_with_offset_and_length(driver_case: DriverCase, offset: int,
     chunks = [chunk async for chunk in driver_case.driver.read("obj", offset=offset, length=length)]
     end = None if length is None else offset + length
     assert b"".join(chunks) == data[offset:end]
-    assert all(0 < len(chunk) <= MiB for chunk in chunks)  # streamed, never one big buffer
+    if driver_case.kind == "s3":
+        assert all(0 < len(chunk) <= MiB for chunk in chunks)  # streamed in ~1 MiB chunks, not buffered
     await assert_clean(driver_case, ["obj"])
 
 
@@ -153,8 +155,7 @@ async def test_local_path_and_redirect_url(driver_case: DriverCase) -> None:
     await driver.put("blob", b"redirected bytes")
     path = driver.local_path("blob")
     if path is not None:
-        with open(path, "rb") as handle:
-            assert handle.read() == b"redirected bytes"
+        assert await anyio.Path(path).read_bytes() == b"redirected bytes"
     url = await driver.redirect_url("blob", method="GET", expires_in=60)
     if driver_case.kind == "s3":
         assert path is None
@@ -220,7 +221,7 @@ async def test_resume_on_a_fresh_driver_from_json_state(driver_case: DriverCase)
     data = payload(PART + 3 * MiB + 777, seed=3)  # a full part, then a tail, on S3
     first, second, third = data[:PART + 1024], data[PART + 1024:PART + 2 * MiB], data[PART + 2 * MiB:]
     state = await driver_case.driver.begin_write()
-    state = json_round_trip(await driver_case.driver.append(state, stream(first)))
+    state = json_round_trip(await driver_case.driver.append(state, stream(first[:PART], first[PART:])))
     other = await driver_case.fresh_driver()  # another node: it only has the JSON
     state = json_round_trip(await other.append(state, stream(second)))
     last = await driver_case.fresh_driver()
@@ -279,7 +280,8 @@ async def test_append_from_an_old_state_after_a_crash(driver_case: DriverCase, r
     driver = driver_case.driver
     base, retry = payload(recorded, seed=4), payload(MiB + 3, seed=6)
     lost_chunks = [payload(size, seed=5 + index) for index, size in enumerate(lost)]
-    state = json_round_trip(await driver.append(await driver.begin_write(), stream(base)))
+    # Two chunks, so that on S3 "part-and-tail" really is one part plus a 1 MiB tail.
+    state = json_round_trip(await driver.append(await driver.begin_write(), stream(base[:PART], base[PART:])))
     if how == "returned-but-not-recorded":
         assert (await driver.append(state, stream(*lost_chunks))).size == recorded + sum(lost)
     else:

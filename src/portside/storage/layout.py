@@ -2,7 +2,7 @@
 
     blobs/<algorithm>/<first two hex>/<hex>    committed blob (drivers that commit to it)
     uploads/<write_id>/data                    pending write (filesystem driver)
-    uploads/<write_id>/tail                    buffered tail below the S3 part size
+    uploads/<write_id>/tail.<parts>            buffered tail below the S3 part size, after <parts> parts
     objects/<write_id>                         blob committed in place (S3 multipart)
 
 Nothing outside `storage/` derives a key from a digest: the blob row records the
@@ -34,8 +34,15 @@ def upload_data_key(write_id: str) -> str:
     return f"uploads/{check_write_id(write_id)}/data"
 
 
-def upload_tail_key(write_id: str) -> str:
+def upload_tail_prefix(write_id: str) -> str:
+    """The prefix of every tail object of one pending S3 write."""
     return f"uploads/{check_write_id(write_id)}/tail"
+
+
+def upload_tail_key(write_id: str, parts: int) -> str:
+    """The tail written after `parts` finished parts: a new key whenever a part completes, so
+    the state recorded before a crashed append still finds its own tail."""
+    return f"{upload_tail_prefix(write_id)}.{parts}"
 
 
 def in_place_key(write_id: str) -> str:

@@ -256,7 +256,7 @@ class S3Driver:
     # -- pending writes ------------------------------------------------------------------
 
     def _tail_key(self, write_id: str, parts: int) -> str:
-        return self._key(f"{layout.upload_tail_key(write_id)}.{parts}")
+        return self._key(layout.upload_tail_key(write_id, parts))
 
     async def begin_write(self) -> WriteState:
         write_id = uuid.uuid4().hex
@@ -396,5 +396,5 @@ class S3Driver:
         # Listed rather than derived from the state: a crashed append may have left
         # tails for part counts the recorded state never reached. DeleteObjects is
         # avoided because it needs a checksum header some S3-compatibles reject.
-        async for info in self.list(layout.upload_tail_key(write_id)):
+        async for info in self.list(layout.upload_tail_prefix(write_id)):
             await self.delete(info.key)
