@@ -59,7 +59,8 @@ class AccessControl:
         project_name = repository.split("/", 1)[0]
         project = await self.project_access(principal, project_name)
         if project is None:
-            if self._auto_create_projects and is_allowed(principal, None, "project", "create"):
+            # Administrators are told the project is missing (NAME_UNKNOWN) rather than denied.
+            if principal.sysadmin or (self._auto_create_projects and is_allowed(principal, None, "project", "create")):
                 wanted = {"pull", "push", "delete"} if "*" in requested else set(requested)
                 return [a for a in ("pull", "push", "delete") if a in wanted]
             return []

@@ -102,7 +102,7 @@ async def authorize(request: Request, services: Services, match: Match, method: 
     if match.kind == "catalog":
         if identity is not None and identity.can_list_catalog():
             return identity
-        if identity is None or identity.anonymous:
+        if identity is None or identity.anonymous or identity.claims is not None:
             raise Unauthorized(headers=challenge(request, services, "registry:catalog:*"))
         raise Denied("listing the catalog is reserved to administrators")
     actions = REQUIRED_ACTIONS.get(match.kind, {}).get(method, ())
@@ -111,7 +111,11 @@ async def authorize(request: Request, services: Services, match: Match, method: 
         raise Unauthorized(headers=challenge(request, services, scope))
     for action in actions:
         if not await identity.can(services, match.name, action):
-            if identity.anonymous:
-                raise Unauthorized(headers=challenge(request, services, scope))
+            if identity.anonymous or identity.claims is not None:
+                # A token without the scope: 401 with the scope, so the client fetches a better token.
+                headers = challenge(request, services, scope)
+                if identity.claims is not None:
+                    headers["WWW-Authenticate"] += ',error="insufficient_scope"'
+                raise Unauthorized("the token does not grant this access", headers=headers)
             raise Denied("requested access to the resource is denied")
     return identity
