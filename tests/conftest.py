@@ -8,14 +8,17 @@ emptied before each test.
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import anyio.to_thread
 import httpx
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.types import ASGIApp
 
@@ -33,12 +36,29 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").lower() == "true"
 
 
+async def _run_autocommit(url: str, statement: str) -> None:
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        await conn.execute(text(statement))
+    await engine.dispose()
+
+
 @pytest.fixture(scope="session")
-def migrated_shared_database() -> str | None:
-    """Migrate the shared database once; None when each test uses its own SQLite file."""
-    if SHARED_DATABASE_URL:
-        upgrade(SHARED_DATABASE_URL)
-    return SHARED_DATABASE_URL
+def migrated_shared_database() -> Iterator[str | None]:
+    """A migrated PostgreSQL database of this test session's own (created next to the one
+    PORTSIDE_TEST_DATABASE_URL names, dropped at the end, so concurrent runs never collide);
+    None when each test uses its own SQLite file."""
+    if not SHARED_DATABASE_URL:
+        yield None
+        return
+    name = f"portside_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_run_autocommit(SHARED_DATABASE_URL, f'CREATE DATABASE "{name}"'))
+    url = make_url(SHARED_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        asyncio.run(_run_autocommit(SHARED_DATABASE_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 async def _empty_tables(url: str) -> None:

@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from portside.container import build_services
 from portside.core.config import Settings
+from portside.jobs.runtime import BackgroundRuntime
 from portside.services.bundle import Services
 from portside.web.access_log import AccessLogMiddleware
 from portside.web.api.app import create_api
@@ -69,6 +70,9 @@ class PortsideApp:
                 # Shown once, on the console only: never written to the log.
                 print(f"Created the administrator 'admin' with password: {generated}\n"
                       "Change it after signing in; it will not be shown again.", file=sys.stderr, flush=True)
+        runtime = BackgroundRuntime(services, concurrency=self.settings.job_concurrency)
+        if self.settings.run_jobs:
+            runtime.start()
         self._tasks = [
             asyncio.create_task(_every(self.settings.upload_cleanup_interval, self._clean_uploads)),
             asyncio.create_task(_every(FLUSH_SECONDS, services.flush)),
@@ -77,6 +81,7 @@ class PortsideApp:
         try:
             yield
         finally:
+            await runtime.stop()
             for task in self._tasks:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -87,6 +87,23 @@ def serve(
 
 
 @cli.command()
+def worker(config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseOpt = None,
+           storage: Annotated[str | None, typer.Option(help="blob storage: filesystem | s3")] = None,
+           s3_endpoint_url: Annotated[str | None, typer.Option(help="S3 endpoint URL")] = None,
+           s3_bucket: Annotated[str | None, typer.Option(help="S3 bucket")] = None,
+           concurrency: Annotated[int | None, typer.Option("--concurrency", help="jobs at once [2]")] = None,
+           log_level: Annotated[str | None, typer.Option(help="debug | info | warning | error")] = None) -> None:
+    """Run background jobs only (scale-out: several workers share a PostgreSQL database)."""
+    settings = _settings(config, data_dir=data_dir, database_url=database_url, storage=storage,
+                         s3_endpoint_url=s3_endpoint_url, s3_bucket=s3_bucket, job_concurrency=concurrency,
+                         log_level=log_level)
+    configure_logging(settings.log_level, access_log=False)
+    from portside.worker_process import run_worker
+
+    run_worker(settings, announce=lambda text: console.print(text))
+
+
+@cli.command()
 def migrate(config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url: DatabaseOpt = None) -> None:
     """Bring the database schema up to date."""
     from portside.store.migrate import upgrade

@@ -46,6 +46,8 @@ class Settings(BaseModel):
     external_url: str | None = None
     token_expiration: int = Field(30, ge=1, le=24 * 60, description="registry token lifetime in minutes")
     audit_retention_days: int = Field(365, ge=1)
+    run_jobs: bool = Field(True, description="run the job worker, scheduler and event dispatcher in-process")
+    job_concurrency: int = Field(2, ge=1, le=64)
     access_log: bool = True
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     graceful_timeout: int = Field(30, ge=0)

@@ -118,3 +118,15 @@ class Robot:
     creator_ref: int | None
     created_at: datetime
     updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class JobRecord:
+    """A claimed job: what a worker needs to run it."""
+
+    id: int
+    kind: str
+    params: dict[str, Any]
+    attempts: int
+    max_attempts: int
+    execution_id: int | None

@@ -229,3 +229,65 @@ uploads = Table(
     _timestamp("lease_until", nullable=True),
     Index(None, "updated_at"),
 )
+
+# --- background work: executions/tasks (Harbor's reporting model), jobs, the outbox, schedules ---
+
+executions = Table(
+    "executions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("vendor_type", String(32), nullable=False),  # SCAN, SCAN_ALL, GC, REPLICATION, RETENTION, ...
+    Column("vendor_id", Integer, nullable=True),
+    Column("trigger", String(16), nullable=False),  # MANUAL, SCHEDULE, EVENT
+    Column("status", String(16), nullable=False, default="Running"),
+    Column("status_message", Text, nullable=False, default=""),
+    Column("extra_attrs", JSON, nullable=True),
+    _timestamp("start_time"),
+    _timestamp("end_time", nullable=True),
+    Index(None, "vendor_type", "vendor_id"),
+)
+
+jobs = Table(
+    "jobs", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(64), nullable=False),
+    Column("params", JSON, nullable=False),
+    # queued -> running -> succeeded | failed (retried: back to queued) | dead | stopped
+    Column("status", String(16), nullable=False, default="queued"),
+    Column("execution_id", Integer, ForeignKey("executions.id", ondelete="CASCADE"), nullable=True, index=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("max_attempts", Integer, nullable=False, default=3),
+    Column("locked_by", String(64), nullable=True),
+    _timestamp("locked_until", nullable=True),
+    _timestamp("run_after"),
+    Column("last_error", Text, nullable=True),
+    Column("log", Text, nullable=False, default=""),
+    Column("stop_requested", Boolean, nullable=False, default=False),
+    _timestamp("created_at"),
+    _timestamp("updated_at"),
+    _timestamp("finished_at", nullable=True),
+    Index(None, "status", "run_after"),
+)
+
+events = Table(
+    "events", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("type", String(64), nullable=False),  # artifact.pushed, artifact.deleted, scan.completed, ...
+    Column("payload", JSON, nullable=False),
+    _timestamp("created_at"),
+    _timestamp("dispatched_at", nullable=True),
+    Index(None, "dispatched_at", "id"),
+)
+
+schedules = Table(
+    "schedules", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("vendor_type", String(32), nullable=False),
+    Column("vendor_id", Integer, nullable=True),
+    Column("cron", String(64), nullable=False),  # Harbor's 6 fields, seconds first
+    Column("job_kind", String(64), nullable=False),
+    Column("params", JSON, nullable=False),
+    _timestamp("next_run"),
+    _timestamp("created_at"),
+    _timestamp("updated_at"),
+    UniqueConstraint("vendor_type", "vendor_id"),
+)

@@ -1,0 +1,1 @@
+"""Background work: durable jobs as database rows, the worker loop, cron schedules, the outbox."""
