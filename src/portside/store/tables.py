@@ -291,3 +291,106 @@ schedules = Table(
     _timestamp("updated_at"),
     UniqueConstraint("vendor_type", "vendor_id"),
 )
+
+# --- vulnerability scanning ---------------------------------------------------------------------
+
+vuln_advisories = Table(
+    "vuln_advisories", metadata,
+    Column("id", String(128), primary_key=True),  # the OSV id (GHSA-…, PYSEC-…, GO-…, ALPINE-CVE-…)
+    Column("aliases", JSON, nullable=False),  # CVE ids first
+    Column("summary", Text, nullable=False, default=""),
+    Column("details", Text, nullable=False, default=""),
+    Column("severity", String(16), nullable=False, default="Unknown"),  # Harbor's capitalised labels
+    Column("cvss_vector", String(255), nullable=True),
+    Column("cvss_score", String(16), nullable=True),
+    Column("references", JSON, nullable=False),
+    Column("cwe_ids", JSON, nullable=False),
+    Column("published", DateTime(timezone=True), nullable=True),
+    Column("modified", DateTime(timezone=True), nullable=False),
+    Column("source", String(255), nullable=False, default=""),
+)
+
+vuln_affected = Table(
+    "vuln_affected", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("advisory_id", String(128), ForeignKey("vuln_advisories.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("ecosystem", String(128), nullable=False),  # "Debian:12", "Alpine:v3.19", "PyPI", "npm", "Go", "Maven"
+    Column("package", String(512), nullable=False),  # normalised name (PEP 503 for PyPI)
+    Column("ranges", JSON, nullable=False),  # [{type, events:[{introduced|fixed|last_affected|limit}]}]
+    Column("versions", JSON, nullable=False),  # explicit affected versions
+    Column("severity", String(16), nullable=True),  # a per-package severity when the advisory has one
+    Index(None, "ecosystem", "package"),
+)
+
+vulndb_imports = Table(
+    "vulndb_imports", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source", String(1024), nullable=False),
+    Column("status", String(16), nullable=False),  # Running | Success | Error
+    Column("imported", Integer, nullable=False, default=0),
+    Column("unchanged", Integer, nullable=False, default=0),
+    Column("skipped", Integer, nullable=False, default=0),
+    Column("errors", JSON, nullable=False),  # [{file, error}] (bounded)
+    _timestamp("started_at"),
+    _timestamp("finished_at", nullable=True),
+)
+
+layer_analyses = Table(
+    "layer_analyses", metadata,
+    Column("digest", String(150), primary_key=True),  # the layer blob digest
+    Column("analyzer_version", Integer, primary_key=True),
+    Column("result", JSON, nullable=False),  # packages by source path, whiteouts, opaque dirs, os-release
+    _timestamp("created_at"),
+)
+
+scanner_registrations = Table(
+    "scanner_registrations", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("uuid", String(64), nullable=False, unique=True),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("description", Text, nullable=False, default=""),
+    Column("url", String(1024), nullable=False),  # "builtin:" for Portside's own scanner
+    Column("auth", String(32), nullable=False, default=""),  # "" | Basic | Bearer | X-ScannerAdapter-API-Key
+    Column("access_credential", Text, nullable=False, default=""),
+    Column("skip_cert_verify", Boolean, nullable=False, default=False),
+    Column("use_internal_addr", Boolean, nullable=False, default=False),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("is_default", Boolean, nullable=False, default=False),
+    _timestamp("created_at"),
+    _timestamp("updated_at"),
+)
+
+project_scanners = Table(
+    "project_scanners", metadata,
+    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("registration_id", Integer, ForeignKey("scanner_registrations.id", ondelete="CASCADE"), nullable=False),
+)
+
+scan_reports = Table(
+    "scan_reports", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("uuid", String(64), nullable=False, unique=True),  # Harbor's report_id
+    Column("digest", String(150), nullable=False),  # the scanned manifest's digest
+    Column("registration_id", Integer, ForeignKey("scanner_registrations.id", ondelete="CASCADE"), nullable=False),
+    Column("mime_type", String(128), nullable=False),
+    Column("status", String(16), nullable=False),  # Pending | Running | Success | Error | Stopped
+    Column("status_message", Text, nullable=False, default=""),
+    Column("severity", String(16), nullable=False, default="None"),
+    Column("summary", JSON, nullable=True),  # {total, fixable, summary:{Critical:n,...}}
+    Column("report", JSON, nullable=True),  # the full report (vulnerabilities list) or SBOM reference
+    Column("execution_id", Integer, ForeignKey("executions.id", ondelete="SET NULL"), nullable=True),
+    _timestamp("start_time"),
+    _timestamp("end_time", nullable=True),
+    UniqueConstraint("digest", "registration_id", "mime_type"),
+)
+
+cve_allowlists = Table(
+    "cve_allowlists", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("project_id", Integer, ForeignKey("projects.id", ondelete="CASCADE"), nullable=True, unique=True),
+    Column("items", JSON, nullable=False),  # [{"cve_id": "CVE-…"}]
+    Column("expires_at", BigInteger, nullable=True),  # unix seconds; None never
+    _timestamp("created_at"),
+    _timestamp("updated_at"),
+)
