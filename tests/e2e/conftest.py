@@ -1,6 +1,9 @@
 """Fixtures for the end-to-end suite: real `portside serve` processes driven by real clients.
 
-* `portside`: a fresh server per test (own port; own data dir, unless the database is shared).
+* `portside`: a fresh server per test (own port; own data dir, unless the database is shared), with
+  the system administrator `portside.username` / `portside.password` and `--auto-create-projects`.
+* `start_portside(name, extra_args=..., tls_cert=..., tls_key=...)`: more servers, or servers with
+  other flags (TLS, S3 storage), on the same database and data dir rules.
 * `reference_registry`: docker-registry 2.8.2, to validate the clients and compare results.
 * `registry`: what the client tests target; Portside, or docker-registry with
   PORTSIDE_E2E_REGISTRY=reference (to check that a test itself is right).
@@ -16,8 +19,9 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
@@ -28,6 +32,7 @@ from .skopeo import Skopeo
 
 DATABASE_URL_ENV = "PORTSIDE_TEST_DATABASE_URL"
 TARGET_ENV = "PORTSIDE_E2E_REGISTRY"
+STARTED_SERVERS = pytest.StashKey[list[ServerProcess]]()
 
 
 @pytest.fixture(scope="session")
@@ -42,19 +47,45 @@ def shared_data_dir(tmp_path_factory: pytest.TempPathFactory, shared_database_ur
     return tmp_path_factory.mktemp("portside-shared-data")
 
 
+class StartPortside(Protocol):
+    def __call__(self, name: str = ..., *, extra_args: Sequence[str] = ..., tls_cert: Path | None = ...,
+                 tls_key: Path | None = ...) -> PortsideServer: ...
+
+
+def track_server(request: pytest.FixtureRequest, server: ServerProcess) -> None:
+    """Attach `server`'s log to the report if the test fails (servers not passed as fixtures)."""
+    request.node.stash.setdefault(STARTED_SERVERS, []).append(server)
+
+
 @pytest.fixture
-def portside(tmp_path: Path, shared_database_url: str | None,
-             shared_data_dir: Path | None) -> Iterator[PortsideServer]:
-    """A running Portside; `.stop()` / `.start()` restart it on the same port and data dir."""
-    data_dir = shared_data_dir or tmp_path / "portside-data"
-    data_dir.mkdir(parents=True, exist_ok=True)
-    server = PortsideServer(free_port(), data_dir, tmp_path / "portside.log", shared_database_url)
-    server.start()
+def start_portside(request: pytest.FixtureRequest, tmp_path: Path, shared_database_url: str | None,
+                   shared_data_dir: Path | None) -> Iterator[StartPortside]:
+    """Start Portside servers (admin + `--auto-create-projects`, the test database); stopped at teardown."""
+    servers: list[PortsideServer] = []
+
+    def start(name: str = "portside", *, extra_args: Sequence[str] = (), tls_cert: Path | None = None,
+              tls_key: Path | None = None) -> PortsideServer:
+        data_dir = shared_data_dir or tmp_path / f"{name}-data"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        server = PortsideServer(free_port(), data_dir, tmp_path / f"{name}.log", shared_database_url,
+                                extra_args=extra_args, tls_cert=tls_cert, tls_key=tls_key)
+        servers.append(server)
+        track_server(request, server)
+        server.start()
+        return server
+
     try:
-        yield server
+        yield start
     finally:
-        if server.is_running():
-            server.stop(timeout=STOP_TIMEOUT)  # AssertionError if it ignores SIGTERM for 10 s
+        for server in servers:
+            if server.is_running():
+                server.stop(timeout=STOP_TIMEOUT)  # AssertionError if it ignores SIGTERM for 10 s
+
+
+@pytest.fixture
+def portside(start_portside: StartPortside) -> PortsideServer:
+    """A running Portside; `.stop()` / `.start()` restart it on the same port and data dir."""
+    return start_portside()
 
 
 @pytest.fixture(scope="session")
@@ -112,7 +143,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
     if report.failed:
         funcargs = getattr(item, "funcargs", {})
         seen: set[int] = set()
-        for value in funcargs.values():
+        for value in [*funcargs.values(), *item.stash.get(STARTED_SERVERS, [])]:
             if isinstance(value, ServerProcess) and id(value) not in seen:
                 seen.add(id(value))
                 report.sections.append((f"{value.name} log ({value.host})", value.log[-20000:]))

@@ -1,21 +1,35 @@
-"""Starting and stopping registry server processes on loopback: Portside and docker-registry."""
+"""Starting and stopping registry server processes on loopback: Portside and docker-registry.
+
+Portside requires authentication like Harbor: every server runs with the system administrator
+`admin` / ADMIN_PASSWORD (PORTSIDE_ADMIN_PASSWORD) and `--auto-create-projects`, so that the
+admin's first push creates the (private) project. docker-registry runs without authentication;
+`Registry.credentials` is None for it.
+"""
 
 from __future__ import annotations
 
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Protocol
 
 import httpx
 
 LOOPBACK = "127.0.0.1"
-STARTUP_TIMEOUT = 20.0
+STARTUP_TIMEOUT = 30.0  # starts took up to ~9 s while parallel test suites loaded the machine
 STOP_TIMEOUT = 10.0
+ENV_PREFIX = "PORTSIDE_"
+
+ADMIN_USERNAME = "admin"
+# The same password as tests/conftest.py: a shared (PostgreSQL) database keeps the `admin` of
+# whichever suite created it first, and `portside serve` does not reset an existing account.
+ADMIN_PASSWORD = "Adm1nPassw0rd"
 
 
 class Registry(Protocol):
@@ -26,6 +40,11 @@ class Registry(Protocol):
 
     @property
     def url(self) -> str: ...
+
+    @property
+    def credentials(self) -> tuple[str, str] | None:
+        """(username, password) for a registry that requires authentication; None for an open one."""
+        ...
 
 
 def free_port() -> int:
@@ -40,6 +59,8 @@ class ServerProcess:
     """A server subprocess whose stdout and stderr go to a log file, started and stopped by PID."""
 
     name = "server"
+    scheme = "http"
+    ready_path = "/v2/"
 
     def __init__(self, port: int, log_path: Path) -> None:
         self.port = port
@@ -53,7 +74,16 @@ class ServerProcess:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}"
+        return f"{self.scheme}://{self.host}"
+
+    @property
+    def credentials(self) -> tuple[str, str] | None:
+        return None
+
+    @property
+    def verify(self) -> ssl.SSLContext | bool:
+        """What httpx should verify the server's certificate with (`verify=`)."""
+        return True
 
     @property
     def log(self) -> str:
@@ -77,7 +107,7 @@ class ServerProcess:
         return self.process is not None and self.process.poll() is None
 
     def start(self) -> None:
-        """Start the process and wait (bounded) until GET /v2/ answers 200."""
+        """Start the process and wait (bounded) until GET `ready_path` (with `credentials`) answers 200."""
         if self.is_running():
             raise RuntimeError(f"{self.name} is already running")
         self._close_log()
@@ -97,24 +127,30 @@ class ServerProcess:
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + STARTUP_TIMEOUT
         last_error = "no attempt"
-        with httpx.Client(timeout=2.0) as client:
+        with httpx.Client(timeout=2.0, verify=self.verify, auth=self.credentials) as client:
             while time.monotonic() < deadline:
                 assert self.process is not None
                 if self.process.poll() is not None:
                     code = self.process.returncode
                     raise AssertionError(f"{self.name} exited with {code} during startup\n{self.log[-6000:]}")
                 try:
-                    response = client.get(f"{self.url}/v2/")
+                    response = client.get(f"{self.url}{self.ready_path}")
                 except httpx.TransportError as exc:
                     last_error = repr(exc)
                 else:
                     if response.status_code == 200:
                         self.check_ready_response(response)
                         return
-                    last_error = f"GET /v2/ -> {response.status_code} {response.text[:200]}"
+                    last_error = f"GET {self.ready_path} -> {response.status_code} {response.text[:200]}"
+                    if response.status_code == 401 and self.credentials is not None:
+                        # Up, but it refuses our credentials: waiting longer will not help.
+                        self.check_ready_response(response)
+                        raise AssertionError(
+                            f"{self.name} is up but refuses {self.credentials[0]!r} ({last_error}); a shared "
+                            f"database whose admin has another password must be emptied first\n{self.log[-6000:]}")
                 time.sleep(0.1)
         raise AssertionError(
-            f"{self.name} did not answer GET /v2/ with 200 within {STARTUP_TIMEOUT} s ({last_error})\n"
+            f"{self.name} did not answer GET {self.ready_path} with 200 within {STARTUP_TIMEOUT} s ({last_error})\n"
             f"{self.log[-6000:]}"
         )
 
@@ -162,33 +198,69 @@ class ServerProcess:
 
 
 class PortsideServer(ServerProcess):
-    """`python -m portside serve` on a fixed port and data dir (so `start()` after `stop()` resumes state)."""
+    """`python -m portside serve` on a fixed port and data dir (so `start()` after `stop()` resumes state).
+
+    It is started with PORTSIDE_ADMIN_PASSWORD and `--auto-create-projects`; `extra_args` adds flags
+    (storage, ...), `tls_cert`/`tls_key` serve https. Inherited PORTSIDE_* variables are dropped so
+    that a developer's environment cannot change what the tests run against.
+    """
 
     name = "portside"
 
-    def __init__(self, port: int, data_dir: Path, log_path: Path, database_url: str | None = None) -> None:
+    def __init__(self, port: int, data_dir: Path, log_path: Path, database_url: str | None = None, *,
+                 extra_args: Sequence[str] = (), tls_cert: Path | None = None, tls_key: Path | None = None,
+                 username: str = ADMIN_USERNAME, password: str = ADMIN_PASSWORD) -> None:
         super().__init__(port, log_path)
         self.data_dir = data_dir
         self.database_url = database_url
+        self.extra_args = list(extra_args)
+        if (tls_cert is None) != (tls_key is None):
+            raise ValueError("tls_cert and tls_key go together")
+        self.tls_cert = tls_cert
+        self.tls_key = tls_key
+        self.username = username
+        self.password = password
+        if tls_cert is not None:
+            self.scheme = "https"
+
+    @property
+    def credentials(self) -> tuple[str, str]:
+        return (self.username, self.password)
+
+    @property
+    def verify(self) -> ssl.SSLContext | bool:
+        if self.tls_cert is None:
+            return True
+        return ssl.create_default_context(cafile=str(self.tls_cert))
 
     def command(self) -> list[str]:
         args = [sys.executable, "-m", "portside", "serve", "--host", LOOPBACK, "--port", str(self.port),
-                "--data-dir", str(self.data_dir)]
+                "--data-dir", str(self.data_dir), "--auto-create-projects"]
         if self.database_url:
             args += ["--database-url", self.database_url]
-        return args
+        if self.tls_cert is not None and self.tls_key is not None:
+            args += ["--tls-cert", str(self.tls_cert), "--tls-key", str(self.tls_key)]
+        return args + self.extra_args
 
     def environment(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env["PYTHONUNBUFFERED"] = "1"
+        env = hermetic_environment()
+        env[ENV_PREFIX + "ADMIN_PASSWORD"] = self.password
         if self.database_url:
-            env["PORTSIDE_DATABASE_URL"] = self.database_url
+            env[ENV_PREFIX + "DATABASE_URL"] = self.database_url
         return env
 
     def blob_files(self) -> list[Path]:
         """Every regular file under <data dir>/storage/blobs (the committed, content-addressed blobs)."""
         root = self.data_dir / "storage" / "blobs"
         return [path for path in root.rglob("*") if path.is_file()] if root.exists() else []
+
+
+def hermetic_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """os.environ without any PORTSIDE_* variable, unbuffered Python output, plus `extra`."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(ENV_PREFIX)}
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra or {})
+    return env
 
 
 REFERENCE_CONFIG = """\
@@ -223,3 +295,20 @@ class ReferenceRegistry(ServerProcess):
 
     def command(self) -> list[str]:
         return [self.binary, "serve", str(self.config_path)]
+
+
+class MotoServer(ServerProcess):
+    """moto's S3 server (`moto_server`), in memory: every start is an empty S3."""
+
+    name = "moto"
+    ready_path = "/"  # ListBuckets
+
+    def __init__(self, binary: str, port: int, log_path: Path) -> None:
+        super().__init__(port, log_path)
+        self.binary = binary
+
+    def command(self) -> list[str]:
+        return [self.binary, "-H", LOOPBACK, "-p", str(self.port)]
+
+    def check_ready_response(self, response: httpx.Response) -> None:
+        assert b"ListAllMyBucketsResult" in response.content, response.text[:500]

@@ -48,7 +48,7 @@ def test_chunked_upload_in_three_patches(registry: Registry, project: str) -> No
     repository = f"{project}/chunked"
     data = os.urandom(300_000 + 4321)
     chunks = [data[:100_000], data[100_000:250_000], data[250_000:]]
-    with http_client() as client:
+    with http_client(registry.credentials) as client:
         url = start_upload(client, registry.url, repository)
         offset = 0
         for chunk in chunks:
@@ -71,7 +71,7 @@ def test_out_of_order_chunk_is_rejected_with_416(portside: PortsideServer, proje
     registry = portside
     repository = f"{project}/out-of-order"
     data = os.urandom(3000)
-    with http_client() as client:
+    with http_client(registry.credentials) as client:
         url = start_upload(client, registry.url, repository)
         url = _patched(registry.url, patch_chunk(client, url, data[:1000], 0), 1000)
 
@@ -90,14 +90,14 @@ def test_upload_resumes_after_server_restart(portside: PortsideServer, project: 
     repository = f"{project}/resume"
     data = os.urandom(MiB + 12345)
     first, second = data[: MiB // 2], data[MiB // 2:]
-    with http_client() as client:
+    with http_client(portside.credentials) as client:
         url = start_upload(client, portside.url, repository)
         url = _patched(portside.url, patch_chunk(client, url, first, 0), len(first))
 
     portside.stop()
     portside.start()
 
-    with http_client() as client:
+    with http_client(portside.credentials) as client:
         _assert_upload_at(client, url, len(first))
         url = _patched(portside.url, patch_chunk(client, url, second, len(first)), len(data))
         done = finish_upload(client, url, digest_of(data))
@@ -114,7 +114,7 @@ def test_concurrent_pushes_of_one_blob_store_one_copy(portside: PortsideServer, 
     ready = threading.Barrier(clients, timeout=30)
 
     def push(_: int) -> tuple[int, str]:
-        with http_client() as client:
+        with http_client(portside.credentials) as client:
             try:
                 url = start_upload(client, portside.url, repository)
             except BaseException:
@@ -131,5 +131,5 @@ def test_concurrent_pushes_of_one_blob_store_one_copy(portside: PortsideServer, 
     assert results == [(201, digest)] * clients
     copies = [path for path in portside.blob_files() if path.stat().st_size == len(data)]
     assert len(copies) == 1, f"expected one stored copy of {digest}, found {copies}"
-    with http_client() as client:
+    with http_client(portside.credentials) as client:
         _assert_blob(client, portside.url, repository, data)

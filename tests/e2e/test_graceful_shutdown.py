@@ -33,7 +33,7 @@ def test_sigterm_lets_the_upload_in_flight_finish(portside: PortsideServer, proj
         time.sleep(1.5)  # SIGTERM arrives during this pause
         yield second
 
-    with http_client() as client:
+    with http_client(portside.credentials) as client:
         url = start_upload(client, portside.url, repository)
 
         def stream() -> None:
@@ -59,7 +59,7 @@ def test_sigterm_lets_the_upload_in_flight_finish(portside: PortsideServer, proj
 
     # The bytes that arrived during shutdown were kept: the upload finishes after a restart.
     portside.start()
-    with http_client() as client:
+    with http_client(portside.credentials) as client:
         url = absolute(portside.url, response.headers["Location"])
         status = client.get(url)
         assert (status.status_code, status.headers.get("Range")) == (204, f"0-{len(data) - 1}")

@@ -50,7 +50,8 @@ def test_oras_artifact_with_referrer(portside: PortsideServer, project: str, tmp
     assert digest_of(b"{}") == EMPTY_DIGEST
 
     repository = f"{project}/artifacts"
-    client = FailFastOrasClient(hostname=portside.host)
+    client = FailFastOrasClient(hostname=portside.host, credentials=portside.credentials)
+    client.use_repository(repository)
 
     # 1. An artifact of plain files with a custom config media type and manifest annotations.
     artifact_annotations = {"org.opencontainers.image.description": "e2e artifact",
@@ -65,7 +66,7 @@ def test_oras_artifact_with_referrer(portside: PortsideServer, project: str, tmp
     assert pushed.status_code == 201, pushed.text
     assert client.get_tags(f"{portside.host}/{repository}") == ["v1"]
 
-    with http_client() as http:
+    with http_client(portside.credentials) as http:
         head = http.head(f"{portside.url}/v2/{repository}/manifests/v1", headers={"Accept": OCI_MANIFEST})
         assert head.status_code == 200, head.headers
         subject = {

@@ -11,7 +11,7 @@ from .images import NOTEBOOK_LABELS, OCI_INDEX, OCI_MANIFEST, PLATFORMS, Noteboo
 from .images import sha256_digest as digest_of
 from .protocol import DOCKER_MANIFEST_V2, get_manifest, http_client
 from .servers import Registry
-from .skopeo import Skopeo
+from .skopeo import ANONYMOUS_DENIED, Skopeo
 
 pytestmark = pytest.mark.e2e
 
@@ -22,10 +22,14 @@ DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 def test_skopeo_push_inspect_pull_and_delete(registry: Registry, skopeo: Skopeo,
                                              notebook_images: NotebookImages, project: str,
                                              tmp_path: Path) -> None:
+    skopeo = skopeo.logged_in(registry)  # --creds for Portside, none for docker-registry
     image = notebook_images.normalised
     repo = f"{registry.host}/{project}/notebook"
 
     skopeo.copy(image.oci_ref, f"docker://{repo}:1.0", "--preserve-digests")
+    if registry.credentials is not None:  # Portside: the project the push created is private
+        denied = skopeo.anonymous_pull_fails(f"docker://{repo}:1.0", f"oci:{tmp_path / 'anonymous'}:1.0")
+        assert ANONYMOUS_DENIED in denied, denied
 
     info = skopeo.inspect(f"docker://{repo}:1.0")
     assert info["Digest"] == image.manifest_digest
@@ -68,6 +72,7 @@ def test_skopeo_push_inspect_pull_and_delete(registry: Registry, skopeo: Skopeo,
 def test_skopeo_push_of_umoci_manifest_without_media_type(registry: Registry, skopeo: Skopeo,
                                                           notebook_images: NotebookImages,
                                                           project: str) -> None:
+    skopeo = skopeo.logged_in(registry)  # --creds for Portside, none for docker-registry
     image = notebook_images.raw
     assert "mediaType" not in image.manifest
     repo_path = f"{project}/notebook-nomt"
@@ -82,7 +87,7 @@ def test_skopeo_push_of_umoci_manifest_without_media_type(registry: Registry, sk
     assert info["Digest"] == image.manifest_digest
     assert info["Labels"] == NOTEBOOK_LABELS
 
-    with http_client() as client:
+    with http_client(registry.credentials) as client:
         response = get_manifest(client, registry.url, repo_path, "nomt")
     assert response.status_code == 200, response.text
     assert response.headers["Content-Type"] == OCI_MANIFEST
@@ -92,6 +97,7 @@ def test_skopeo_push_of_umoci_manifest_without_media_type(registry: Registry, sk
 
 def test_skopeo_multi_arch_index(registry: Registry, skopeo: Skopeo, multi_arch_index: OciImageIndex,
                                  project: str, tmp_path: Path) -> None:
+    skopeo = skopeo.logged_in(registry)  # --creds for Portside, none for docker-registry
     index = multi_arch_index
     repo = f"{registry.host}/{project}/multi"
 
@@ -124,6 +130,7 @@ def test_skopeo_multi_arch_index(registry: Registry, skopeo: Skopeo, multi_arch_
 
 def test_skopeo_push_as_docker_schema2(registry: Registry, skopeo: Skopeo, notebook_images: NotebookImages,
                                        project: str) -> None:
+    skopeo = skopeo.logged_in(registry)  # --creds for Portside, none for docker-registry
     image = notebook_images.normalised
     repo_path = f"{project}/notebook-v2s2"
     ref = f"docker://{registry.host}/{repo_path}:1.0"
@@ -142,7 +149,7 @@ def test_skopeo_push_as_docker_schema2(registry: Registry, skopeo: Skopeo, noteb
     assert info["Digest"] == digest_of(raw)
     assert info["Labels"] == NOTEBOOK_LABELS
 
-    with http_client() as client:
+    with http_client(registry.credentials) as client:
         response = get_manifest(client, registry.url, repo_path, "1.0", accept=DOCKER_MANIFEST_V2)
     assert response.status_code == 200, response.text
     assert response.headers["Content-Type"] == DOCKER_MANIFEST_V2
@@ -152,6 +159,7 @@ def test_skopeo_push_as_docker_schema2(registry: Registry, skopeo: Skopeo, noteb
 
 def test_skopeo_cross_repository_copy_mounts_layers(registry: Registry, skopeo: Skopeo,
                                                     notebook_images: NotebookImages, project: str) -> None:
+    skopeo = skopeo.logged_in(registry)  # --creds for Portside, none for docker-registry
     image = notebook_images.normalised
     source = f"docker://{registry.host}/{project}/source:1.0"
     target_path = f"{project}/copied"
@@ -167,7 +175,7 @@ def test_skopeo_cross_repository_copy_mounts_layers(registry: Registry, skopeo: 
     assert log.count("... mount OK") == len(image.layer_digests), "the registry did not accept every mount"
     assert skopeo.inspect_raw(target) == image.manifest_bytes
 
-    with http_client() as client:
+    with http_client(registry.credentials) as client:
         for layer in image.layer_digests:
             response = client.get(f"{registry.url}/v2/{target_path}/blobs/{layer}", follow_redirects=True)
             assert response.status_code == 200, (layer, response.status_code, response.text)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
+
 from portside.core.config import Settings
 from portside.domain.identity import validate_secret
 from portside.services.passwords import generate_secret, hash_secret
@@ -26,9 +28,12 @@ async def ensure_admin(db: Database, settings: Settings) -> str | None:
         password = validate_secret(settings.admin_password.get_secret_value(), "admin password")
     else:
         password = generated = generate_secret(20)
-    async with db.write() as conn:
-        if await user_store.find_by_name(conn, ADMIN_USERNAME) is not None:
-            return None  # another node created it meanwhile
-        await user_store.create(conn, username=ADMIN_USERNAME, password_hash=hash_secret(password),
-                                realname="System administrator", sysadmin=True)
+    try:
+        async with db.write() as conn:
+            if await user_store.find_by_name(conn, ADMIN_USERNAME) is not None:
+                return None
+            await user_store.create(conn, username=ADMIN_USERNAME, password_hash=hash_secret(password),
+                                    realname="System administrator", sysadmin=True)
+    except IntegrityError:
+        return None  # another node starting at the same moment created it first
     return generated
