@@ -12,6 +12,7 @@ from rich.console import Console
 from portside import __version__
 from portside.core.config import Settings, load_settings
 from portside.core.logging import configure_logging
+from portside.vulndb_cli import vulndb_app
 
 cli = typer.Typer(help="Portside: a Harbor-compatible container registry.", no_args_is_help=True,
                   add_completion=False)
@@ -112,6 +113,9 @@ def migrate(config: ConfigOpt = None, data_dir: DataDirOpt = None, database_url:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.resolved_database_url)
     console.print("database is up to date")
+
+
+cli.add_typer(vulndb_app, name="vulndb")
 
 
 @cli.command()
