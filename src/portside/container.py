@@ -49,7 +49,7 @@ async def build_services(settings: Settings) -> Services:
     resolver = RepositoryResolver(db, audit, auto_create_projects=settings.auto_create_projects)
     pulls = PullRecorder(db)
     uploads = UploadService(db, blob_storage, resolver)
-    manifests = ManifestService(db, resolver, pulls, audit)
+    manifests = ManifestService(db, resolver, pulls, audit, blob_storage)
     authenticator = Authenticator(db)
     access = AccessControl(db, auto_create_projects=settings.auto_create_projects)
     deps = ServiceDeps(settings=settings, db=db, access=access, audit=audit, authenticator=authenticator,

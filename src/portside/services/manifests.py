@@ -8,10 +8,13 @@ move or delete sees either the old or the new state, never a mix. Manifest bytes
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from portside.domain import image_config
 from portside.domain import media_types as mt
 from portside.domain.digest import Digest
 from portside.domain.errors import DigestInvalid, ManifestBlobUnknown, ManifestUnknown
@@ -21,10 +24,13 @@ from portside.domain.reference import RepositoryName
 from portside.services.audit import Actor, AuditLog
 from portside.services.pulls import PullRecorder
 from portside.services.repositories import RepositoryResolver
+from portside.storage.blobs import BlobStorage
 from portside.store import blobs as blob_store
 from portside.store import manifests as manifest_store
 from portside.store import repositories as repository_store
 from portside.store.database import Database
+
+log = logging.getLogger("portside.manifests")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,11 +42,12 @@ class PushedManifest:
 
 class ManifestService:
     def __init__(self, db: Database, repositories: RepositoryResolver, pulls: PullRecorder,
-                 audit: AuditLog) -> None:
+                 audit: AuditLog, blobs: BlobStorage | None = None) -> None:
         self._db = db
         self._repositories = repositories
         self._pulls = pulls
         self._audit = audit
+        self._blobs = blobs  # to read image configs (Harbor's extra_attrs); None: not read
 
     async def get(self, name: RepositoryName, reference: str | Digest, accept: list[str],
                   actor: Actor | None = None) -> Manifest:
@@ -86,6 +93,7 @@ class ManifestService:
             raise DigestInvalid(f"manifest digest {digest} does not match the reference {reference}")
         tags = tuple(dict.fromkeys(((reference,) if isinstance(reference, str) else ()) + extra_tags))
         repository = await self._repositories.for_push(name, actor)
+        extra_attrs = await self._read_extra_attrs(repository.id, parsed)  # storage I/O: before the transaction
         async with self._db.write() as conn:
             blob_ids, child_ids = await _resolve_references(conn, repository.id, parsed)
             manifest_id = await manifest_store.add(
@@ -93,12 +101,34 @@ class ManifestService:
                 artifact_type=parsed.referrer_artifact_type,
                 subject_digest=str(parsed.subject.digest) if parsed.subject else None,
                 annotations=parsed.annotations, blob_ids=blob_ids, child_ids=child_ids,
+                config_media_type=parsed.config_media_type, extra_attrs=extra_attrs,
             )
             for tag in tags:
                 await manifest_store.set_tag(conn, repository.id, tag, manifest_id)
         self._audit.record(actor, "create", "artifact", _resource(name, tags[0] if tags else digest, str(digest)),
                            project_id=repository.project_id)
         return PushedManifest(digest, str(parsed.subject.digest) if parsed.subject else None, tags)
+
+    async def _read_extra_attrs(self, repository_id: int, parsed: ParsedManifest) -> dict[str, Any] | None:
+        """Harbor's `extra_attrs` from an image manifest's config blob (at most 4 MiB), or None.
+
+        Best effort: a missing, unreadable or malformed config never fails the push.
+        """
+        if self._blobs is None or parsed.is_index or not parsed.blobs:
+            return None
+        config = parsed.blobs[0]  # `parse_manifest` lists an image's config descriptor first
+        if config.size > image_config.MAX_CONFIG_BYTES or not image_config.wants_config(config.media_type):
+            return None
+        async with self._db.read() as conn:
+            blob = await blob_store.find_linked_blob(conn, repository_id, str(config.digest))
+        if blob is None or blob.size > image_config.MAX_CONFIG_BYTES:
+            return None  # a missing blob is reported by the write transaction
+        try:
+            chunks = [chunk async for chunk in self._blobs.driver.read(blob.storage_key, length=blob.size)]
+        except Exception as error:  # noqa: BLE001 - any driver failure only costs the extra attributes
+            log.warning("could not read config blob %s: %s", config.digest, error)
+            return None
+        return image_config.extra_attrs(config.media_type, b"".join(chunks))
 
     async def delete(self, name: RepositoryName, reference: str | Digest, actor: Actor | None = None) -> None:
         """Delete a tag, or a manifest with all its tags; raises ManifestUnknown."""

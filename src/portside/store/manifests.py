@@ -58,23 +58,37 @@ async def find_head_by_tag(conn: AsyncConnection, repository_id: int, tag: str) 
 
 
 async def existing_digests(conn: AsyncConnection, repository_id: int, digests: list[str]) -> dict[str, int]:
-    """Of `digests`, the manifests present in the repository, mapped to their ids."""
+    """Of `digests`, the manifests present in the repository, mapped to their ids.
+
+    The rows are key-share locked (PostgreSQL; SQLite has one writer anyway) so that a racing
+    delete of a child waits for the pushing index to commit, or, having won, makes the child
+    missing here instead of failing the index's reference insert.
+    """
     if not digests:
         return {}
     query = select(manifests.c.digest, manifests.c.id).where(
-        manifests.c.repository_id == repository_id, manifests.c.digest.in_(digests))
+        manifests.c.repository_id == repository_id, manifests.c.digest.in_(digests),
+    ).with_for_update(read=True, key_share=True)
     return {row.digest: row.id for row in await conn.execute(query)}
 
 
 async def add(conn: AsyncConnection, repository_id: int, *, digest: str, media_type: str, content: bytes,
               artifact_type: str | None, subject_digest: str | None, annotations: dict[str, str] | None,
-              blob_ids: list[int], child_ids: list[int]) -> int:
-    """Store a manifest and its references; a re-push of the same digest keeps the first row."""
-    await dialect.insert_ignore(conn, manifests, {
+              blob_ids: list[int], child_ids: list[int], config_media_type: str | None = None,
+              extra_attrs: dict[str, Any] | None = None) -> int:
+    """Store a manifest and its references; a re-push of the same digest keeps the first row.
+
+    `config_media_type` and `extra_attrs` (read from the config blob) feed Harbor's artifact view.
+    An existing row is "updated" with its own size (equal for equal digests) rather than ignored:
+    that locks it until commit, so a racing delete of the manifest waits instead of removing it
+    between here and the reference inserts below (a foreign-key error).
+    """
+    await dialect.upsert(conn, manifests, {
         "repository_id": repository_id, "digest": digest, "media_type": media_type,
         "artifact_type": artifact_type, "size": len(content), "content": content,
         "subject_digest": subject_digest, "annotations": annotations or None, "created_at": utcnow(),
-    }, ["repository_id", "digest"])
+        "config_media_type": config_media_type, "extra_attrs": extra_attrs,
+    }, ["repository_id", "digest"], ["size"])
     manifest_id = (await conn.execute(select(manifests.c.id).where(
         manifests.c.repository_id == repository_id, manifests.c.digest == digest))).scalar_one()
     await dialect.insert_ignore(conn, manifest_blobs, [{"manifest_id": manifest_id, "blob_id": blob_id}
@@ -100,7 +114,12 @@ async def delete_tag(conn: AsyncConnection, repository_id: int, name: str) -> bo
 
 
 async def delete_manifest(conn: AsyncConnection, manifest_id: int) -> None:
-    """Delete a manifest with its tags and reference rows (cascade)."""
+    """Delete a manifest with its tags and reference rows (cascade).
+
+    The manifest row is locked first, the order a push (`add`, then `set_tag`) takes its
+    locks in, so a racing push of the same manifest cannot deadlock with the delete.
+    """
+    await conn.execute(select(manifests.c.id).where(manifests.c.id == manifest_id).with_for_update())
     await conn.execute(delete(tags).where(tags.c.manifest_id == manifest_id))
     await conn.execute(delete(manifest_blobs).where(manifest_blobs.c.manifest_id == manifest_id))
     await conn.execute(delete(manifest_children).where(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from portside.core.clock import utcnow
@@ -74,3 +76,63 @@ async def search(conn: AsyncConnection, text: str, limit: int) -> list[User]:
     query = select(users).where(or_(users.c.username.contains(text, autoescape=True),
                                     users.c.email.contains(text, autoescape=True)))
     return [_user(row) for row in await conn.execute(query.order_by(users.c.username).limit(limit))]
+
+
+#: Columns a user listing may be ordered by (store names).
+USER_ORDER_COLUMNS = {"id": users.c.id, "username": users.c.username, "email": users.c.email,
+                      "created_at": users.c.created_at, "updated_at": users.c.updated_at}
+
+
+async def insert_unless_taken(conn: AsyncConnection, *, username: str, password_hash: str, email: str | None,
+                              realname: str, comment: str, sysadmin: bool = False) -> int | None:
+    """Insert a user and return its id; None (and nothing written) if the username or email is taken.
+
+    Runs in a savepoint, so a racing insert of the same name does not abort the caller's transaction.
+    """
+    try:
+        async with conn.begin_nested():
+            return await create(conn, username=username, password_hash=password_hash, email=email,
+                                realname=realname, comment=comment, sysadmin=sysadmin)
+    except IntegrityError:
+        return None
+
+
+async def list_matching(conn: AsyncConnection, *, username: str | None = None, username_like: str | None = None,
+                        email: str | None = None, email_like: str | None = None,
+                        order: Sequence[tuple[str, bool]] = (), offset: int = 0,
+                        limit: int = 10) -> tuple[list[User], int]:
+    """A page of users matching every given filter and the total count.
+
+    `order` is (column in USER_ORDER_COLUMNS, descending) pairs; ties are broken by id.
+    """
+    query = select(users)
+    if username is not None:
+        query = query.where(users.c.username == username)
+    if username_like:
+        query = query.where(users.c.username.contains(username_like, autoescape=True))
+    if email is not None:
+        query = query.where(users.c.email == email)
+    if email_like:
+        query = query.where(users.c.email.contains(email_like, autoescape=True))
+    total = (await conn.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    columns = [USER_ORDER_COLUMNS[name].desc() if descending else USER_ORDER_COLUMNS[name].asc()
+               for name, descending in order]
+    rows = await conn.execute(query.order_by(*columns, users.c.id).offset(offset).limit(limit))
+    return [_user(row) for row in rows], int(total)
+
+
+async def search_usernames(conn: AsyncConnection, text: str, *, offset: int = 0,
+                           limit: int = 10) -> tuple[list[User], int]:
+    """A page of users whose name contains `text` (ordered by name) and the total count."""
+    query = select(users).where(users.c.username.contains(text, autoescape=True))
+    total = (await conn.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    rows = await conn.execute(query.order_by(users.c.username, users.c.id).offset(offset).limit(limit))
+    return [_user(row) for row in rows], int(total)
+
+
+async def lock_sysadmins(conn: AsyncConnection) -> int:
+    """The number of system administrators, their rows locked until the transaction ends
+    (FOR UPDATE on PostgreSQL; SQLite's single writer already serialises), so that two
+    concurrent demotions or deletions cannot remove the last one."""
+    query = select(users.c.id).where(users.c.sysadmin.is_(True)).with_for_update()
+    return len((await conn.execute(query)).all())
