@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import anyio.to_thread
 import httpx
 import pytest
 from sqlalchemy import text
@@ -30,6 +30,7 @@ from portside.store.migrate import upgrade
 from portside.store.tables import metadata
 
 SHARED_DATABASE_URL = os.environ.get("PORTSIDE_TEST_DATABASE_URL")
+ADMIN_PASSWORD = "Adm1nPassw0rd"
 
 
 def in_ci() -> bool:
@@ -69,18 +70,34 @@ async def _empty_tables(url: str) -> None:
     await engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite file migrated once per session; each test gets a copy (milliseconds, not a migration)."""
+    directory = tmp_path_factory.mktemp("template")
+    path = directory / "portside.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    upgrade(url)
+    # First-start work (the admin's argon2 hash, the RSA signing key) done once, not per test.
+    settings = Settings(data_dir=directory / "data", database_url=url, admin_password=ADMIN_PASSWORD)
+
+    async def first_start() -> None:
+        services = await build_services(settings)
+        await services.start()
+        await services.close()
+
+    asyncio.run(first_start())
+    return path
+
+
 @pytest.fixture
-async def database_url(tmp_path: Path, migrated_shared_database: str | None) -> str:
+async def database_url(tmp_path: Path, migrated_shared_database: str | None, sqlite_template: Path) -> str:
     """A migrated, empty database for this test."""
     if migrated_shared_database:
         await _empty_tables(migrated_shared_database)
         return migrated_shared_database
-    url = f"sqlite+aiosqlite:///{tmp_path / 'portside.db'}"
-    await anyio.to_thread.run_sync(upgrade, url)
-    return url
-
-
-ADMIN_PASSWORD = "Adm1nPassw0rd"
+    path = tmp_path / "portside.db"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite+aiosqlite:///{path}"
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from portside.domain.reference import parse_repository_name
 from portside.services.audit import Actor
 from portside.services.bundle import Services
 from portside.web.v2 import blobs, listing, manifests, uploads
-from portside.web.v2.auth import authorize
+from portside.web.v2.auth import V2Identity, authorize
 from portside.web.v2.context import Handler, V2Context
 from portside.web.v2.errors import error_response
 from portside.web.v2.routing import Match, match_v2
@@ -52,7 +52,7 @@ class V2App:
                 parse_repository_name(match.name)  # a bad name is a 400, before any auth answer
             identity = await authorize(request, self.services, match, method)
             scope.setdefault("state", {})["user"] = identity.name or "anonymous"
-            actor = Actor(identity.name or "anonymous", identity.principal.user_id if identity.principal else None,
+            actor = Actor(identity.name or "anonymous", await self._user_id(identity, method),
                           scope["client"][0] if scope.get("client") else "", request.headers.get("user-agent", ""))
             context = V2Context(self.services, match.name, match.param, identity, actor)
             response = await handler(request, context)
@@ -62,6 +62,18 @@ class V2App:
             log.exception("unhandled error in %s %s", method, scope["path"])
             response = error_response(RegistryError("internal server error"), method=method)
         await response(scope, receive, send)
+
+    async def _user_id(self, identity: V2Identity, method: str) -> int | None:
+        """The caller's user id for writes (ownership of a project created by a push, audit).
+
+        Token claims name only the subject, so look it up; pulls don't need it and skip the query.
+        """
+        if identity.principal is not None:
+            return identity.principal.user_id
+        if method in ("GET", "HEAD") or identity.claims is None or not identity.claims.subject:
+            return None
+        principal = await self.services.authenticator.principal_for_subject(identity.claims.subject)
+        return principal.user_id if principal else None
 
     def _resolve(self, path: str, method: str) -> tuple[Handler, Match]:
         match = match_v2(path)
