@@ -54,8 +54,9 @@ async def create_robot(services: Services, name: str, permissions: list[dict[str
     now = utcnow()
     async with services.db.write() as conn:
         await conn.execute(robots.insert().values(
-            name=name, description="", level=level, project_id=project_id, secret_hash=hash_secret(PASSWORD), disabled=False, duration=-1,
-            expires_at=-1, permissions=permissions, creator_type="user", created_at=now, updated_at=now))
+            name=name, description="", level=level, project_id=project_id, secret_hash=hash_secret(PASSWORD),
+            disabled=False, duration=-1, expires_at=-1, permissions=permissions, creator_type="user",
+            created_at=now, updated_at=now))
 
 
 class Accounts:

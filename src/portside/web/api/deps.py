@@ -14,6 +14,8 @@ from portside.services.bundle import Services
 from portside.store import repositories as repository_store
 from portside.web.api.paging import PageParams, page_params
 from portside.web.credentials import BasicCredentials, MalformedCredentials, parse_authorization
+from portside.web.ui import csrf
+from portside.web.ui import sessions as portal_sessions
 
 
 def get_services(request: Request) -> Services:
@@ -35,7 +37,12 @@ async def get_principal(request: Request, services: ServicesDep) -> Principal:
     except MalformedCredentials as error:
         raise Unauthorized(str(error)) from None
     found: Principal | None = ANONYMOUS
-    if isinstance(credentials, BasicCredentials):
+    if credentials is None and portal_sessions.COOKIE in request.cookies:
+        # The portal's session; writes must echo its CSRF token (else 403 "CSRF token invalid").
+        session_user = await portal_sessions.api_principal(
+            services, request.cookies[portal_sessions.COOKIE], request.method, request.headers.get(csrf.HEADER))
+        found = session_user or ANONYMOUS
+    elif isinstance(credentials, BasicCredentials):
         found = await services.authenticator.authenticate_basic(credentials.username, credentials.secret)
         if found is None:
             raise Unauthorized("invalid username or password")
@@ -67,7 +74,9 @@ async def find_project(services: Services, name_or_id: str, is_resource_name: bo
     """Harbor's `{project_name_or_id}`: an id if it is all digits and the header does not say it's a name."""
     async with services.db.read() as conn:
         if is_resource_name is not True and name_or_id.isascii() and name_or_id.isdigit():
-            return await repository_store.find_project_by_id(conn, int(name_or_id))
+            project_id = int(name_or_id)
+            # Ids are 32-bit columns: a bigger number names no project (and must not reach the driver).
+            return await repository_store.find_project_by_id(conn, project_id) if project_id < 2**31 else None
         return await repository_store.find_project(conn, name_or_id)
 
 
