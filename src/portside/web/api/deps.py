@@ -14,8 +14,6 @@ from portside.services.bundle import Services
 from portside.store import repositories as repository_store
 from portside.web.api.paging import PageParams, page_params
 from portside.web.credentials import BasicCredentials, MalformedCredentials, parse_authorization
-from portside.web.ui import csrf
-from portside.web.ui import sessions as portal_sessions
 
 
 def get_services(request: Request) -> Services:
@@ -37,12 +35,7 @@ async def get_principal(request: Request, services: ServicesDep) -> Principal:
     except MalformedCredentials as error:
         raise Unauthorized(str(error)) from None
     found: Principal | None = ANONYMOUS
-    if credentials is None and portal_sessions.COOKIE in request.cookies:
-        # The portal's session; writes must echo its CSRF token (else 403 "CSRF token invalid").
-        session_user = await portal_sessions.api_principal(
-            services, request.cookies[portal_sessions.COOKIE], request.method, request.headers.get(csrf.HEADER))
-        found = session_user or ANONYMOUS
-    elif isinstance(credentials, BasicCredentials):
+    if isinstance(credentials, BasicCredentials):
         found = await services.authenticator.authenticate_basic(credentials.username, credentials.secret)
         if found is None:
             raise Unauthorized("invalid username or password")
