@@ -22,15 +22,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.types import ASGIApp
 
+from fixture_values import ADMIN_PASSWORD
 from portside.app import create_app
 from portside.container import build_services
 from portside.core.config import Settings
 from portside.services.bundle import Services
 from portside.store.migrate import upgrade
-from portside.store.tables import metadata
+from shared_database import empty_tables
 
 SHARED_DATABASE_URL = os.environ.get("PORTSIDE_TEST_DATABASE_URL")
-ADMIN_PASSWORD = "Adm1nPassw0rd"
 
 
 def in_ci() -> bool:
@@ -62,14 +62,6 @@ def migrated_shared_database() -> Iterator[str | None]:
         asyncio.run(_run_autocommit(SHARED_DATABASE_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-async def _empty_tables(url: str) -> None:
-    engine = create_async_engine(url)
-    async with engine.begin() as conn:
-        names = ", ".join(table.name for table in reversed(metadata.sorted_tables))
-        await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    await engine.dispose()
-
-
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An SQLite file migrated once per session; each test gets a copy (milliseconds, not a migration)."""
@@ -93,7 +85,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 async def database_url(tmp_path: Path, migrated_shared_database: str | None, sqlite_template: Path) -> str:
     """A migrated, empty database for this test."""
     if migrated_shared_database:
-        await _empty_tables(migrated_shared_database)
+        await empty_tables(migrated_shared_database)
         return migrated_shared_database
     path = tmp_path / "portside.db"
     shutil.copyfile(sqlite_template, path)

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from starlette.types import ASGIApp
 
-from conftest import ADMIN_PASSWORD
+from fixture_values import ADMIN_PASSWORD
 from portside.domain.rbac import Role
 from portside.services.audit import EVENT_TYPES
 from portside.services.bundle import Services

@@ -31,7 +31,7 @@ import pytest_asyncio
 from matrix import ROLE_IDS, ROWS, ROWS_BY_NAME, SUBJECTS, Row, Surface, Visibility, cell_id
 from starlette.types import ASGIApp
 
-from conftest import ADMIN_PASSWORD, _empty_tables
+from fixture_values import ADMIN_PASSWORD
 from portside.app import create_app
 from portside.container import build_services
 from portside.core.config import Settings
@@ -40,6 +40,7 @@ from portside.store import members as member_store
 from portside.store import repositories as repository_store
 from portside.store import users as user_store
 from portside.store.migrate import upgrade
+from shared_database import empty_tables as _empty_tables
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

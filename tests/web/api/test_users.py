@@ -16,7 +16,7 @@ from harborapi.models import UserResp as HarborUserResp
 from sqlalchemy import select
 from starlette.types import ASGIApp
 
-from conftest import ADMIN_PASSWORD
+from fixture_values import ADMIN_PASSWORD
 from portside.domain.rbac import Role
 from portside.services.bundle import Services
 from portside.store import members as member_store

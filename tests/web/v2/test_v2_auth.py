@@ -11,7 +11,7 @@ import jwt
 from sqlalchemy import update
 from tests_v2_helpers import error_code_of, push_small_image
 
-from conftest import ADMIN_PASSWORD
+from fixture_values import ADMIN_PASSWORD
 from portside.app import create_app
 from portside.container import build_services
 from portside.core.config import Settings
