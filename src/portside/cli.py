@@ -66,6 +66,8 @@ def serve(
     upload_max_age: Annotated[int | None, typer.Option(help="seconds before an idle upload is removed")] = None,
     auto_create_projects: Annotated[bool | None, typer.Option("--auto-create-projects/--no-auto-create-projects",
                                                               help="create a project on first push")] = None,
+    run_jobs: Annotated[bool | None, typer.Option("--run-jobs/--no-run-jobs",
+                                                  help="run background jobs in this process [on]")] = None,
     access_log: Annotated[bool | None, typer.Option("--access-log/--no-access-log")] = None,
     log_level: Annotated[str | None, typer.Option(help="debug | info | warning | error")] = None,
 ) -> None:
@@ -75,7 +77,7 @@ def serve(
         storage_fsync=storage_fsync, s3_endpoint_url=s3_endpoint_url, s3_bucket=s3_bucket, s3_region=s3_region,
         s3_access_key_id=s3_access_key_id, s3_secret_access_key=s3_secret_access_key, s3_prefix=s3_prefix,
         s3_redirect=s3_redirect, tls_cert=tls_cert, tls_key=tls_key, upload_max_age=upload_max_age,
-        auto_create_projects=auto_create_projects, access_log=access_log, log_level=log_level,
+        auto_create_projects=auto_create_projects, run_jobs=run_jobs, access_log=access_log, log_level=log_level,
     )
     configure_logging(settings.log_level, access_log=settings.access_log)
     _prepare_malloc()
