@@ -25,6 +25,7 @@ Only the Python standard library is used. Only 127.0.0.1 is contacted.
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import gzip
 import hashlib
@@ -49,7 +50,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 HOST = "127.0.0.1"
 MIB = 1024 * 1024
@@ -59,7 +60,11 @@ OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 OCI_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
 BLOB_REPO = "bench/blob"
 IMG_REPO = "bench/img"
-DEFAULT_PORTSIDE_CMD = "/work/main/.venv/bin/portside serve --host {host} --port {port} --data-dir {data_dir}"
+PORTSIDE_BIN = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "portside"
+PORTSIDE_CMD = shlex.quote(str(PORTSIDE_BIN)) + " serve --host {host} --port {port} --data-dir {data_dir}"
+# Portside has no anonymous way to create the ``bench`` project, so it must create it on first push.
+PORTSIDE_FLAGS = " --auto-create-projects"
+PORTSIDE_LOG_FLAGS = {True: " --access-log --log-level info", False: " --no-access-log --log-level warning"}
 REFERENCE = "reference"  # special --portside-cmd value: start a docker-registry in that role
 SERVER_NAMES = ("portside", "reference")
 READY_TIMEOUT_S = 60.0
@@ -74,8 +79,30 @@ TAGS_PAGE = 100
 MAX_TAG_PAGES = 1000
 
 
+# Dev only (--portside-admin-password): "Authorization" header value per server port.
+AUTH: dict[int, str] = {}
+
+
+def auth_headers(port: int) -> dict[str, str]:
+    """The Authorization header for a server, if it needs one."""
+    return {"Authorization": AUTH[port]} if port in AUTH else {}
+
+
+def auth_args(port: int) -> list[str]:
+    """The same as a curl/wrk/hey ``-H`` argument."""
+    return [arg for name, value in auth_headers(port).items() for arg in ("-H", f"{name}: {value}")]
+
+
 class BenchError(Exception):
     """A request returned something unexpected; the message names the request and the response."""
+
+
+MEASUREMENT_ERRORS = (BenchError, OSError, subprocess.SubprocessError, http.client.HTTPException)
+
+
+def error_text(exc: BaseException) -> str:
+    """Our own errors as they are; others with their type (e.g. ``IncompleteRead``)."""
+    return str(exc) if isinstance(exc, BenchError) else f"{type(exc).__name__}: {exc}"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -110,7 +137,6 @@ class Conn:
         self.timeout = timeout
         self.conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
         self.used = False
-        self.reconnects = 0
 
     def close(self) -> None:
         """Close the socket."""
@@ -120,13 +146,12 @@ class Conn:
         self.conn.close()
         self.conn = http.client.HTTPConnection(HOST, self.port, timeout=self.timeout)
         self.used = False
-        self.reconnects += 1
 
     def request(
         self, method: str, target: str, body: bytes | None = None, headers: dict[str, str] | None = None
     ) -> Reply:
         """Send one request with an in-memory body and read the whole response."""
-        hdrs = dict(headers or {})
+        hdrs = {**auth_headers(self.port), **(headers or {})}
         for attempt in range(2):
             try:
                 self.conn.request(method, target, body=body, headers=hdrs)
@@ -142,7 +167,7 @@ class Conn:
     ) -> Reply:
         """Send ``count`` bytes of ``f`` from ``offset`` as the body, with sendfile(2)."""
         self.conn.putrequest(method, target, skip_accept_encoding=True)
-        for name, value in {**headers, "Content-Length": str(count)}.items():
+        for name, value in {**auth_headers(self.port), **headers, "Content-Length": str(count)}.items():
             self.conn.putheader(name, value)
         self.conn.endheaders()
         sock = self.conn.sock
@@ -242,6 +267,8 @@ def status_kib(pid: int, key: str) -> int:
 
 def tree_mb(pid: int, key: str) -> float:
     """Sum ``key`` (VmHWM or VmRSS) over the process tree, in MB (10^6 bytes)."""
+    if not status_kib(pid, key):
+        raise BenchError(f"no {key} for pid {pid}: the server process is gone")
     return sum(status_kib(p, key) for p in process_tree(pid)) * 1024 / 1e6
 
 
@@ -281,11 +308,11 @@ class Server:
             os.killpg(self.proc.pid, signal.SIGKILL)  # stray children left in the group
 
 
-def reference_config(port: int, root: Path) -> str:
+def reference_config(port: int, root: Path, access_log: bool) -> str:
     """docker-registry config: filesystem storage, delete enabled, no auth, warn logging."""
     return (
         "version: 0.1\n"
-        "log:\n  level: warn\n  accesslog:\n    disabled: true\n"
+        f"log:\n  level: warn\n  accesslog:\n    disabled: {str(not access_log).lower()}\n"
         "storage:\n"
         f"  filesystem:\n    rootdirectory: {root}\n"
         "  delete:\n    enabled: true\n"
@@ -295,31 +322,42 @@ def reference_config(port: int, root: Path) -> str:
     )
 
 
-def server_command(template: str, port: int, workdir: Path) -> list[str]:
+def server_command(template: str, port: int, workdir: Path, access_log: bool) -> list[str]:
     """Build the command line; ``reference`` means a docker-registry with its own config."""
     data_dir = workdir / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
     if template == REFERENCE:
         config = workdir / "config.yml"
-        config.write_text(reference_config(port, data_dir))
+        config.write_text(reference_config(port, data_dir, access_log))
         return ["docker-registry", "serve", str(config)]
     return shlex.split(template.format(host=HOST, port=port, data_dir=data_dir))
 
 
-def start_server(name: str, template: str, workdir: Path) -> Server:
-    """Start a server in its own process group, output to a log file."""
+def start_server(
+    name: str, template: str, workdir: Path, access_log: bool, env: dict[str, str] | None = None
+) -> Server:
+    """Start a server in its own process group, output to a log file; ``env`` adds variables."""
     port = free_port()
-    command = server_command(template, port, workdir)
+    command = server_command(template, port, workdir, access_log)
     log_path = workdir / "server.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env={**os.environ, **(env or {})},
         )
     return Server(name, port, proc, log_path, command)
 
 
-def wait_ready(server: Server) -> None:
-    """Poll ``GET /v2/`` until it answers 200, bounded by READY_TIMEOUT_S."""
+def wait_ready(server: Server, password: str | None = None, repos: tuple[str, ...] = ()) -> None:
+    """Poll ``GET /v2/`` until it answers 200, bounded by READY_TIMEOUT_S.
+
+    With ``password`` (dev only), a 401 challenge is answered by fetching one Bearer token for
+    ``repos`` as ``admin``, which every later request then sends.
+    """
     deadline = time.monotonic() + READY_TIMEOUT_S
     last = "no answer"
     while time.monotonic() < deadline:
@@ -331,12 +369,34 @@ def wait_ready(server: Server) -> None:
             if reply.status == 200:
                 return
             last = describe("GET", "/v2/", reply)
+            if reply.status == 401 and password and server.port not in AUTH:
+                AUTH[server.port] = "Bearer " + fetch_token(conn, reply, password, repos)
+                continue
+            if reply.status in (401, 403):  # up, but the benchmark runs without auth
+                raise BenchError(f"{server.name} needs auth: {last}")
         except OSError as exc:
             last = repr(exc)
         finally:
             conn.close()
         time.sleep(0.1)
     raise BenchError(f"{server.name} not ready after {READY_TIMEOUT_S}s: {last}\n{server.log_tail()}")
+
+
+def fetch_token(conn: Conn, challenge: Reply, password: str, repos: tuple[str, ...]) -> str:
+    """Get a pull+push token for ``repos`` from the realm named in the 401 challenge."""
+    header = challenge.header("WWW-Authenticate") or ""
+    params = dict(re.findall(r'(\w+)="([^"]*)"', header))
+    if not header.lower().startswith("bearer") or "realm" not in params:
+        raise BenchError(f"GET /v2/ -> 401 without a Bearer challenge: {header!r}")
+    query = urlencode(
+        [("service", params.get("service", ""))] + [("scope", f"repository:{r}:pull,push") for r in repos]
+    )
+    target = target_of(conn.port, f"{params['realm']}?{query}")
+    basic = base64.b64encode(f"admin:{password}".encode()).decode()
+    reply = conn.request("GET", target, headers={"Authorization": f"Basic {basic}"})
+    if reply.status != 200:
+        raise BenchError(describe("GET", target, reply))
+    return str(json.loads(reply.body)["token"])
 
 
 class RssSampler:
@@ -351,7 +411,8 @@ class RssSampler:
     def _loop(self) -> None:
         while not self._stop.wait(0.1):
             for s in self.servers:
-                self.peak_mb[s.name] = max(self.peak_mb[s.name], tree_mb(s.proc.pid, "VmRSS"))
+                with contextlib.suppress(BenchError):
+                    self.peak_mb[s.name] = max(self.peak_mb[s.name], tree_mb(s.proc.pid, "VmRSS"))
 
     def __enter__(self) -> RssSampler:
         self._thread.start()
@@ -475,6 +536,7 @@ def push_monolithic(server: Server, blob: BigBlob, scratch: Path) -> float:
                 "Content-Type: application/octet-stream",
                 "-T",
                 str(blob.path),
+                *auth_args(server.port),
                 server.base + target,
             ]
         )
@@ -483,8 +545,7 @@ def push_monolithic(server: Server, blob: BigBlob, scratch: Path) -> float:
         conn.close()
     if code.strip() != "201":
         raise BenchError(
-            f"PUT {target} (curl -T, {blob.size} bytes) -> {code} "
-            f"{out.read_bytes()[:600].decode('utf-8', 'replace')!r}"
+            f"PUT {target} (curl -T, {blob.size} bytes) -> {code} {out.read_bytes()[:600].decode('utf-8', 'replace')!r}"
         )
     check_blob(server, blob)
     return blob.size / MIB / elapsed
@@ -535,7 +596,7 @@ def patch_chunk(conn: Conn, target: str, f: io.BufferedReader, offset: int, coun
 def curl_pull_cmd(server: Server, blob: BigBlob) -> list[str]:
     """curl command that downloads the blob to /dev/null and prints status and size."""
     url = f"{server.base}/v2/{BLOB_REPO}/blobs/{blob.digest}"
-    return ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", url]
+    return ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{size_download}", *auth_args(server.port), url]
 
 
 def check_pull_output(out: str, blob: BigBlob) -> None:
@@ -549,10 +610,7 @@ def pull(server: Server, blob: BigBlob, streams: int) -> float:
     """Pull the blob with ``streams`` concurrent curls; return total MiB/s."""
     argv = curl_pull_cmd(server, blob)
     t0 = time.perf_counter()
-    procs = [
-        subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for _ in range(streams)
-    ]
+    procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(streams)]
     try:
         outs = [p.communicate(timeout=BIG_TIMEOUT_S)[0] for p in procs]
     finally:
@@ -596,8 +654,7 @@ def check_manifest(server: Server, image: Image) -> None:
         raise BenchError(f"{describe('GET', path, get)} (expected the {len(image.manifest)} pushed bytes)")
     if get.header("Docker-Content-Digest") != image.manifest_digest:
         raise BenchError(
-            f"GET {path}: Docker-Content-Digest {get.header('Docker-Content-Digest')!r}"
-            f" != {image.manifest_digest}"
+            f"GET {path}: Docker-Content-Digest {get.header('Docker-Content-Digest')!r} != {image.manifest_digest}"
         )
     if head.status != 200:
         raise BenchError(describe("HEAD", path, head))
@@ -608,17 +665,18 @@ def manifest_url(server: Server) -> str:
     return f"{server.base}/v2/{IMG_REPO}/manifests/v1"
 
 
-def wrk_get(server: Server) -> float:
-    """``wrk -t2 -c64 -d10s`` GET of the manifest; return requests/s."""
+def wrk_get(server: Server, image: Image) -> float:
+    """Verify the manifest, then ``wrk -t2 -c64 -d10s`` GET it; return requests/s."""
+    check_manifest(server, image)
     out = run_cmd(
-        ["wrk", "-t2", "-c64", "-d10s", "-H", f"Accept: {OCI_MANIFEST}", manifest_url(server)], timeout=60
+        ["wrk", "-t2", "-c64", "-d10s", "-H", f"Accept: {OCI_MANIFEST}", *auth_args(server.port), manifest_url(server)],
+        timeout=60,
     )
     bad = re.search(r"Non-2xx or 3xx responses:\s*(\d+)", out)
     errors = re.search(r"Socket errors:.*", out)
     if bad or errors:
         raise BenchError(
-            f"wrk GET {manifest_url(server)}: {bad.group(0) if bad else ''} "
-            f"{errors.group(0) if errors else ''}".strip()
+            f"wrk GET {manifest_url(server)}: {bad.group(0) if bad else ''} {errors.group(0) if errors else ''}".strip()
         )
     match = re.search(r"Requests/sec:\s*([\d.]+)", out)
     if not match:
@@ -626,10 +684,12 @@ def wrk_get(server: Server) -> float:
     return float(match.group(1))
 
 
-def hey_head(server: Server) -> float:
-    """``hey -z 5s -c 64 -m HEAD`` of the manifest; return requests/s (all must be 200)."""
+def hey_head(server: Server, image: Image) -> float:
+    """Verify the manifest, then ``hey -z 5s -c 64 -m HEAD`` it; return requests/s (all must be 200)."""
+    check_manifest(server, image)
     out = run_cmd(
-        ["hey", "-z", "5s", "-c", "64", "-m", "HEAD", "-H", f"Accept: {OCI_MANIFEST}", manifest_url(server)],
+        ["hey", "-z", "5s", "-c", "64", "-m", "HEAD", "-H", f"Accept: {OCI_MANIFEST}", *auth_args(server.port)]
+        + [manifest_url(server)],
         timeout=60,
     )
     codes = dict(re.findall(r"\[(\d{3})\]\s+(\d+) responses", out))
@@ -692,9 +752,14 @@ class TagsResult:
     pages: int
 
 
+def tags_repo(run: int) -> str:
+    """A fresh repository per run, so that each run lists exactly TAGS tags."""
+    return f"bench/tags{run}"
+
+
 def push_and_list_tags(server: Server, image: Image, run: int) -> TagsResult:
     """Push TAGS tags of one manifest into a fresh repository, then list them all via Link pages."""
-    repo = f"bench/tags{run}"
+    repo = tags_repo(run)
     push_image(server.port, repo, image, tag=None)
     tags = [f"t{i:04d}" for i in range(TAGS)]
     elapsed = run_workers(server.port, tags, lambda c, tag: put_manifest(c, repo, tag, image.manifest))
@@ -787,6 +852,7 @@ class Bench:
         self.scratch = scratch
         self.image = make_image()
         self.metrics: dict[str, Metric] = {}
+        self.dead: set[str] = set()
 
     def metric(self, name: str, unit: str, target: str, info: bool = False) -> Metric:
         """Get or create a table row (rows keep insertion order)."""
@@ -796,15 +862,32 @@ class Bench:
 
     def record(self, metric: Metric, server: Server, run: int, fn: Callable[[], float]) -> None:
         """Run one measurement; keep its value or its error."""
+        if server.proc.poll() is not None:
+            self.fail(metric, server, f"run {run + 1}: skipped, {self.death(server)}")
+            return
         try:
             value = fn()
-        except (BenchError, OSError, subprocess.SubprocessError, http.client.HTTPException) as exc:
-            msg = f"run {run + 1}: {exc}"
-            metric.errors[server.name].append(msg)
-            log(f"  {server.name:9s} {metric.name}: ERROR {msg}")
+        except MEASUREMENT_ERRORS as exc:
+            msg = f"run {run + 1}: {error_text(exc)}"
+            if server.proc.poll() is not None:
+                msg += f" ({self.death(server)})"
+            self.fail(metric, server, msg)
             return
         metric.values[server.name].append(value)
         log(f"  {server.name:9s} {metric.name}: {value:.1f} {metric.unit}")
+
+    def fail(self, metric: Metric, server: Server, msg: str) -> None:
+        """Keep an error for the table's error list."""
+        metric.errors[server.name].append(msg)
+        log(f"  {server.name:9s} {metric.name}: ERROR {msg}")
+
+    def death(self, server: Server) -> str:
+        """Describe a server that exited, with its log tail the first time."""
+        text = f"server exited with status {server.proc.returncode}"
+        if server.name not in self.dead:
+            self.dead.add(server.name)
+            text += f"; last output:\n{server.log_tail()}"
+        return text
 
     def interleaved(self, metric: Metric, fn: Callable[[Server, int], float]) -> None:
         """Measure ``fn`` for run 1 on A, B, run 2 on A, B, …"""
@@ -830,33 +913,27 @@ class Bench:
                 self.metric("blob push chunked 8 MiB", "MiB/s", ">=1.5"),
                 lambda s, r: push_chunked(s, self.blob),
             )
-            self.interleaved(
-                self.metric("blob pull 1 stream", "MiB/s", ">=1.0"), lambda s, r: pull(s, self.blob, 1)
-            )
-            self.interleaved(
-                self.metric("blob pull 4 streams", "MiB/s", ">=1.0"), lambda s, r: pull(s, self.blob, 4)
-            )
+            self.interleaved(self.metric("blob pull 1 stream", "MiB/s", ">=1.0"), lambda s, r: pull(s, self.blob, 1))
+            self.interleaved(self.metric("blob pull 4 streams", "MiB/s", ">=1.0"), lambda s, r: pull(s, self.blob, 4))
         peak = self.metric("peak RSS during blob push+pull (VmRSS 0.1s)", "MB", "<200MB")
         for server in self.servers:
             self.record(peak, server, 0, lambda s=server: sampler.peak_mb[s.name])
         self.sample_hwm("VmHWM after blob phases")
 
     def setup_image(self) -> None:
-        """Push the small image to every server and verify GET/HEAD."""
+        """Push the small image to every server (each GET/HEAD run verifies it first)."""
         metric = self.metric("manifest GET wrk -c64", "req/s", ">=1.0")
         for server in self.servers:
             try:
                 push_image(server.port, IMG_REPO, self.image, tag="v1")
-                check_manifest(server, self.image)
-            except (BenchError, OSError, http.client.HTTPException) as exc:
-                metric.errors[server.name].append(f"setup: {exc}")
-                log(f"  {server.name:9s} manifest setup: ERROR {exc}")
+            except MEASUREMENT_ERRORS as exc:
+                self.fail(metric, server, f"setup (push {IMG_REPO}:v1): {error_text(exc)}")
 
     def small_phases(self) -> None:
         """Manifest GET/HEAD, small blobs, tags push/list."""
         self.setup_image()
-        self.interleaved(self.metric("manifest GET wrk -c64", "req/s", ">=1.0"), lambda s, r: wrk_get(s))
-        self.interleaved(self.metric("manifest HEAD hey -c64", "req/s", ">=1.0"), lambda s, r: hey_head(s))
+        self.interleaved(self.metric("manifest GET wrk -c64", "req/s", ">=1.0"), lambda s, r: wrk_get(s, self.image))
+        self.interleaved(self.metric("manifest HEAD hey -c64", "req/s", ">=1.0"), lambda s, r: hey_head(s, self.image))
         self.interleaved(
             self.metric(f"small blobs {SMALL_BLOBS}x4KiB, {WORKERS} workers", "blobs/s", ">=1.0"),
             lambda s, r: small_blobs(s),
@@ -947,10 +1024,7 @@ def render_table(metrics: list[Metric]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = []
     for n, row in enumerate(rows):
-        cells = [
-            c.ljust(w) if i in (0, 4, 5) else c.rjust(w)
-            for i, (c, w) in enumerate(zip(row, widths, strict=True))
-        ]
+        cells = [c.ljust(w) if i in (0, 4, 5) else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))]
         lines.append("  ".join(cells).rstrip())
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
@@ -998,9 +1072,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=here / "results.json", help="JSON output path")
     p.add_argument("--tmp-dir", type=Path, default=None, help="parent directory for temporary files")
     p.add_argument(
-        "--portside-cmd", default=DEFAULT_PORTSIDE_CMD, help=argparse.SUPPRESS
-    )  # dev: command template ({host} {port} {data_dir}) or 'reference'
+        "--access-log",
+        choices=("on", "off"),
+        default="off",
+        help="access logs of both servers (Portside --[no-]access-log, docker-registry accesslog), default off",
+    )
+    # dev only: Portside command template ({host} {port} {data_dir}), or 'reference' for a docker-registry
+    p.add_argument("--portside-cmd", default=None, help=argparse.SUPPRESS)
+    # dev only: start Portside with PORTSIDE_ADMIN_PASSWORD and send an admin Bearer token to it
+    p.add_argument("--portside-admin-password", default=None, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    args.access_log = args.access_log == "on"
+    if args.portside_cmd is None:
+        args.portside_cmd = PORTSIDE_CMD + PORTSIDE_FLAGS + PORTSIDE_LOG_FLAGS[args.access_log]
     if args.runs < 1 or args.blob_size_mib < 1:
         p.error("--runs and --blob-size-mib must be >= 1")
     return args
@@ -1026,10 +1110,13 @@ def running_servers(args: argparse.Namespace, root: Path) -> Iterator[list[Serve
     """Start Portside and the reference side by side; always stop both."""
     servers: list[Server] = []
     try:
-        for name, template in (("portside", args.portside_cmd), ("reference", REFERENCE)):
-            servers.append(start_server(name, template, root / name))
+        password = args.portside_admin_password
+        env = {"PORTSIDE_ADMIN_PASSWORD": password} if password else None
+        servers.append(start_server("portside", args.portside_cmd, root / "portside", args.access_log, env))
+        servers.append(start_server("reference", REFERENCE, root / "reference", args.access_log))
+        repos = (BLOB_REPO, IMG_REPO, *(tags_repo(run) for run in range(args.runs)))
         for server in servers:
-            wait_ready(server)
+            wait_ready(server, password if server.name == "portside" else None, repos)
             log(f"{server.name} ready on port {server.port}: {shlex.join(server.command)}")
         yield servers
     finally:
@@ -1037,14 +1124,8 @@ def running_servers(args: argparse.Namespace, root: Path) -> Iterator[list[Serve
             server.stop()
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the benchmark, print the table, write the JSON."""
-    args = parse_args(argv)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally blocks on SIGTERM
-    for tool in ("curl", "wrk", "hey", "docker-registry"):
-        if not shutil.which(tool):
-            log(f"missing tool: {tool} (apt-get install -y {tool})")
-            return 2
+def run_bench(args: argparse.Namespace) -> tuple[list[Metric], dict[str, str]]:
+    """Generate the blob, start both servers, run every phase; always clean up."""
     root = Path(tempfile.mkdtemp(prefix="portside-bench-", dir=args.tmp_dir))
     try:
         log(f"generating {args.blob_size_mib} MiB random blob in {root}")
@@ -1053,19 +1134,25 @@ def main(argv: list[str] | None = None) -> int:
             bench = Bench(servers, args.runs, blob, root)
             bench.blob_phases()
             bench.small_phases()
-            commands = {s.name: shlex.join(s.command) for s in servers}
+            return list(bench.metrics.values()), {s.name: shlex.join(s.command) for s in servers}
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    metrics = list(bench.metrics.values())
+
+
+def report(args: argparse.Namespace, metrics: list[Metric], commands: dict[str, str]) -> list[str]:
+    """Print the table (and errors), write the JSON; return the error lines."""
     print(f"Portside vs docker-registry: median of {args.runs} run(s), blob {args.blob_size_mib} MiB")
     print(render_table(metrics))
     errors = error_lines(metrics)
     if errors:
         print("\nerrors:")
         print("\n".join(errors))
+    sys.stdout.flush()
     meta = {
         "runs": args.runs,
         "blob_size_mib": args.blob_size_mib,
+        "access_log": args.access_log,
+        "portside_auth": "admin Bearer token" if args.portside_admin_password else "none",
         "commands": commands,
         "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "tools": tool_versions(),
@@ -1073,7 +1160,23 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results_json(metrics, meta), indent=2) + "\n")
     log(f"wrote {args.out}")
-    return 1 if errors else 0
+    return errors
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; exit 0 if every measurement succeeded, 1 on errors, 2 if it could not run."""
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the finally blocks on SIGTERM
+    missing = [t for t in ("curl", "wrk", "hey", "docker-registry") if not shutil.which(t)]
+    if missing:
+        log(f"missing tools: {' '.join(missing)} (apt-get install -y {' '.join(missing)})")
+        return 2
+    try:
+        metrics, commands = run_bench(args)
+    except BenchError as exc:  # a server did not start
+        log(f"benchmark aborted: {exc}")
+        return 2
+    return 1 if report(args, metrics, commands) else 0
 
 
 if __name__ == "__main__":
