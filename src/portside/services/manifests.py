@@ -52,32 +52,31 @@ class ManifestService:
     async def get(self, name: RepositoryName, reference: str | Digest, accept: list[str],
                   actor: Actor | None = None) -> Manifest:
         """The manifest for a tag or digest; raises NameUnknown or ManifestUnknown."""
-        repository = await self._repositories.for_pull(name)
-        async with self._db.read() as conn:
-            if isinstance(reference, Digest):
-                manifest = await manifest_store.find_by_digest(conn, repository.id, str(reference))
-            else:
-                manifest = await manifest_store.find_by_tag(conn, repository.id, reference)
-        if manifest is None:
-            raise ManifestUnknown(f"manifest {reference} unknown to repository {name.value!r}")
+        manifest, project_id = await self._find_for_pull(name, reference, with_content=True)
+        assert isinstance(manifest, Manifest)
         _check_acceptable(manifest.media_type, accept)
         self._pulls.record(manifest.id)
         self._audit.record(actor, "pull", "artifact", _resource(name, reference, manifest.digest),
-                           project_id=repository.project_id)
+                           project_id=project_id)
         return manifest
 
     async def head(self, name: RepositoryName, reference: str | Digest, accept: list[str]) -> ManifestHead:
         """Type, size and digest of a manifest, without its content."""
-        repository = await self._repositories.for_pull(name)
-        async with self._db.read() as conn:
-            if isinstance(reference, Digest):
-                head = await manifest_store.find_head_by_digest(conn, repository.id, str(reference))
-            else:
-                head = await manifest_store.find_head_by_tag(conn, repository.id, reference)
-        if head is None:
-            raise ManifestUnknown(f"manifest {reference} unknown to repository {name.value!r}")
+        head, _project_id = await self._find_for_pull(name, reference, with_content=False)
+        assert isinstance(head, ManifestHead)
         _check_acceptable(head.media_type, accept)
         return head
+
+    async def _find_for_pull(self, name: RepositoryName, reference: str | Digest,
+                             *, with_content: bool) -> tuple[Manifest | ManifestHead, int]:
+        async with self._db.read() as conn:
+            found = await manifest_store.find_for_pull(conn, name.value, str(reference),
+                                                       by_digest=isinstance(reference, Digest),
+                                                       with_content=with_content)
+        if found is None:
+            await self._repositories.for_pull(name)  # NameUnknown when the repository is missing
+            raise ManifestUnknown(f"manifest {reference} unknown to repository {name.value!r}")
+        return found
 
     async def put(self, name: RepositoryName, reference: str | Digest, content: bytes,
                   content_type: str | None, extra_tags: tuple[str, ...] = (),

@@ -9,6 +9,8 @@ service: iss, sub, aud, exp, nbf, iat, jti and `access` entries of
 from __future__ import annotations
 
 import secrets
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +25,7 @@ from portside.store import signing_keys as key_store
 from portside.store.database import Database
 
 ISSUER = "harbor-token-issuer"
+VERIFIED_CACHE_SIZE = 4096
 SERVICE = "harbor-registry"
 
 
@@ -40,6 +43,7 @@ class TokenClaims:
     subject: str
     access: dict[tuple[str, str], frozenset[str]]  # (type, name) -> actions
     issued_at: int
+    expires_at: int
 
     def allows(self, kind: str, name: str, action: str) -> bool:
         granted = self.access.get((kind, name), frozenset())
@@ -53,6 +57,7 @@ class TokenService:
         self._kid = ""
         self._private: RSAPrivateKey | None = None
         self._public: RSAPublicKey | None = None
+        self._verified: OrderedDict[str, tuple[int, TokenClaims]] = OrderedDict()
 
     async def load_or_create_key(self) -> None:
         """Load the signing key, generating and storing it on the very first start."""
@@ -84,7 +89,24 @@ class TokenService:
         return IssuedToken(token, self._expiration, now)
 
     def verify(self, token: str) -> TokenClaims | None:
-        """The claims of a valid, unexpired token of ours, else None (bad signature, expired, foreign)."""
+        """The claims of a valid, unexpired token of ours, else None (bad signature, expired, foreign).
+
+        Clients send the same token on every request, so a verified token is remembered
+        until it expires: the RSA check runs once per token, not once per request.
+        """
+        cached = self._verified.get(token)
+        if cached is not None:
+            if cached[0] > time.time():
+                return cached[1]
+            self._verified.pop(token, None)
+        claims = self._verify(token)
+        if claims is not None:
+            self._verified[token] = (claims.expires_at, claims)
+            while len(self._verified) > VERIFIED_CACHE_SIZE:
+                self._verified.popitem(last=False)
+        return claims
+
+    def _verify(self, token: str) -> TokenClaims | None:
         assert self._public is not None, "load_or_create_key() first"
         try:
             claims = jwt.decode(token, self._public, algorithms=["RS256"], audience=SERVICE, issuer=ISSUER,
@@ -96,7 +118,7 @@ class TokenService:
             if isinstance(entry, dict):
                 key = (str(entry.get("type", "")), str(entry.get("name", "")))
                 access[key] = frozenset(str(a) for a in entry.get("actions") or [])
-        return TokenClaims(str(claims["sub"]), access, int(claims["iat"]))
+        return TokenClaims(str(claims["sub"]), access, int(claims["iat"]), int(claims["exp"]))
 
 
 def utc_timestamp(value: datetime) -> str:

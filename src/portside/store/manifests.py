@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from portside.core.clock import utcnow
 from portside.domain.models import Manifest, ManifestHead, Page
 from portside.store import dialect
-from portside.store.tables import manifest_blobs, manifest_children, manifests, tags
+from portside.store.tables import manifest_blobs, manifest_children, manifests, repositories, tags
 
 _HEAD_COLUMNS = (manifests.c.id, manifests.c.digest, manifests.c.media_type, manifests.c.size,
                  manifests.c.artifact_type, manifests.c.annotations)
@@ -154,3 +154,24 @@ async def touch_pulled(conn: AsyncConnection, manifest_ids: list[int]) -> None:
     """Record a pull time for each manifest (batched by the caller, off the hot path)."""
     if manifest_ids:
         await conn.execute(update(manifests).where(manifests.c.id.in_(manifest_ids)).values(pulled_at=utcnow()))
+
+
+async def find_for_pull(conn: AsyncConnection, repository_name: str, reference: str, *,
+                        by_digest: bool, with_content: bool = True) -> tuple[Any, int] | None:
+    """(manifest row, project id) for `repository_name` and a tag or digest, in ONE query.
+
+    The /v2 pull path's only query; None when the repository or the reference is unknown
+    (the caller tells the two apart only on that error path).
+    """
+    columns = (manifests,) if with_content else _HEAD_COLUMNS
+    query = (select(*columns, repositories.c.project_id)
+             .join(repositories, repositories.c.id == manifests.c.repository_id)
+             .where(repositories.c.name == repository_name))
+    if by_digest:
+        query = query.where(manifests.c.digest == reference)
+    else:
+        query = query.join(tags, tags.c.manifest_id == manifests.c.id).where(tags.c.name == reference)
+    row = (await conn.execute(query)).first()
+    if row is None:
+        return None
+    return (_manifest(row) if with_content else _head(row)), int(row.project_id)
