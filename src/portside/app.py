@@ -19,6 +19,7 @@ from portside.services.bundle import Services
 from portside.web.access_log import AccessLogMiddleware
 from portside.web.api.app import create_api
 from portside.web.token import token_endpoint
+from portside.web.ui.routes import create_ui
 from portside.web.v2.app import V2App
 
 log = logging.getLogger("portside")
@@ -35,6 +36,7 @@ class PortsideApp:
         self._owns_services = services is None
         self._v2: V2App | None = V2App(services) if services else None
         self._api: ASGIApp | None = create_api(services) if services else None
+        self._ui: ASGIApp | None = create_ui(services) if services else None
         self._tasks: list[asyncio.Task[None]] = []
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -54,6 +56,9 @@ class PortsideApp:
             response = await token_endpoint(Request(scope, receive), self.services)
             await response(scope, receive, send)
             return
+        if self._ui is not None:
+            await self._ui(scope, receive, send)
+            return
         await _not_found(scope, send)
 
     @contextlib.asynccontextmanager
@@ -63,6 +68,7 @@ class PortsideApp:
             self.services = await build_services(self.settings)
             self._v2 = V2App(self.services)
             self._api = create_api(self.services)
+            self._ui = create_ui(self.services)
         services = self.services
         if self._owns_services:
             generated = await services.start()

@@ -45,6 +45,17 @@ class AccessControl:
         project = await self.project_access(principal, project_name)
         return project is not None and is_allowed(principal, project, resource, action)
 
+    async def sees_project(self, principal: Principal, project_name: str) -> bool:
+        """Whether the project exists for the caller: it may read the project, or it is a robot
+        holding any permission in it. Harbor resolves a robot's project and then checks only the
+        route's own permission (a robot with repository:list lists repositories without project:read),
+        so every route behind this check still requires its own permission."""
+        if await self.allowed(principal, project_name, "project", "read"):
+            return True
+        grants_project = any(grant.kind == "project" and grant.namespace in ("*", project_name)
+                             for grant in principal.robot_grants)
+        return grants_project and await self.project_access(principal, project_name) is not None
+
     async def require(self, principal: Principal, project_name: str | None, resource: str, action: str) -> None:
         """Raise Unauthorized (anonymous) or Denied unless allowed."""
         if not await self.allowed(principal, project_name, resource, action):

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Request
 
 from portside.domain.errors import NotFound, Unauthorized
 from portside.domain.models import Project
 from portside.domain.rbac import ANONYMOUS, Principal
 from portside.services.audit import Actor
 from portside.services.bundle import Services
+from portside.services.row_ids import MAX_ROW_ID
 from portside.store import repositories as repository_store
 from portside.web.api.paging import PageParams, page_params
 from portside.web.credentials import BasicCredentials, MalformedCredentials, parse_authorization
+from portside.web.ui import csrf
+from portside.web.ui import sessions as portal_sessions
 
 
 def get_services(request: Request) -> Services:
@@ -35,7 +38,12 @@ async def get_principal(request: Request, services: ServicesDep) -> Principal:
     except MalformedCredentials as error:
         raise Unauthorized(str(error)) from None
     found: Principal | None = ANONYMOUS
-    if isinstance(credentials, BasicCredentials):
+    if credentials is None and portal_sessions.COOKIE in request.cookies:
+        # The portal's session; writes must echo its CSRF token (else 403 "CSRF token invalid").
+        session_user = await portal_sessions.api_principal(
+            services, request.cookies[portal_sessions.COOKIE], request.method, request.headers.get(csrf.HEADER))
+        found = session_user or ANONYMOUS
+    elif isinstance(credentials, BasicCredentials):
         found = await services.authenticator.authenticate_basic(credentials.username, credentials.secret)
         if found is None:
             raise Unauthorized("invalid username or password")
@@ -61,6 +69,8 @@ def get_actor(request: Request, principal: PrincipalDep) -> Actor:
 
 ActorDep = Annotated[Actor, Depends(get_actor)]
 PageDep = Annotated[PageParams, Depends(page_params)]
+# A `{user_id}`, `{robot_id}`, `{label_id}`...: beyond the 32-bit id columns is a 400, never the driver's 500.
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description="The id of the resource")]
 
 
 async def find_project(services: Services, name_or_id: str, is_resource_name: bool | None) -> Project | None:
@@ -78,7 +88,7 @@ async def visible_project(services: Services, principal: Principal, name_or_id: 
     """The project if the caller may see it. A project the caller may not see is answered
     exactly like one that does not exist (401 for anonymous callers, else 404)."""
     project = await find_project(services, name_or_id, is_resource_name)
-    if project is None or not await services.access.allowed(principal, project.name, "project", "read"):
+    if project is None or not await services.access.sees_project(principal, project.name):
         if principal.is_anonymous:
             raise Unauthorized("authentication required")
         raise NotFound(f"project {name_or_id[:100]} not found")

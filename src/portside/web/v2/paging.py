@@ -22,6 +22,11 @@ def page_params(query: QueryParams) -> tuple[int, str | None]:
 
 
 def next_link(path: str, limit: int, items: list[str]) -> dict[str, str]:
-    """The Link header pointing after the last item of a page that has more."""
+    """The Link header pointing after the last item of a page that has more.
+
+    An empty page (`n=0`) has no last item to continue from, so it gets no Link.
+    """
+    if not items:
+        return {}
     query = urlencode({"n": limit, "last": items[-1]})
     return {"Link": f'<{path}?{query}>; rel="next"'}
