@@ -1079,8 +1079,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     # dev only: Portside command template ({host} {port} {data_dir}), or 'reference' for a docker-registry
     p.add_argument("--portside-cmd", default=None, help=argparse.SUPPRESS)
-    # dev only: start Portside with PORTSIDE_ADMIN_PASSWORD and send an admin Bearer token to it
-    p.add_argument("--portside-admin-password", default=None, help=argparse.SUPPRESS)
+    # Portside always authenticates (as Harbor does): start it with this admin password and send
+    # an admin Bearer token; the reference registry runs without auth.
+    p.add_argument("--portside-admin-password", default="Bench-Passw0rd-123",
+                   help="admin password Portside is started with (its requests use an admin token)")
     args = p.parse_args(argv)
     args.access_log = args.access_log == "on"
     if args.portside_cmd is None:

@@ -18,6 +18,7 @@ from portside.jobs.runtime import BackgroundRuntime
 from portside.services.bundle import Services
 from portside.web.access_log import AccessLogMiddleware
 from portside.web.api.app import create_api
+from portside.web.scanner_adapter import create_adapter_app
 from portside.web.token import token_endpoint
 from portside.web.ui.routes import create_ui
 from portside.web.v2.app import V2App
@@ -36,6 +37,7 @@ class PortsideApp:
         self._owns_services = services is None
         self._v2: V2App | None = V2App(services) if services else None
         self._api: ASGIApp | None = create_api(services) if services else None
+        self._adapter: ASGIApp | None = create_adapter_app(services) if services else None
         self._ui: ASGIApp | None = create_ui(services) if services else None
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -48,6 +50,9 @@ class PortsideApp:
         path: str = scope["path"]
         if self._v2 is not None and (path == "/v2" or path.startswith("/v2/")):
             await self._v2(scope, receive, send)
+            return
+        if self._adapter is not None and (path == "/api/v1" or path.startswith("/api/v1/")):
+            await self._adapter(scope, receive, send)  # the Pluggable Scanner Adapter API (our scanner)
             return
         if self._api is not None and path.startswith("/api/"):
             await self._api(scope, receive, send)
@@ -68,6 +73,7 @@ class PortsideApp:
             self.services = await build_services(self.settings)
             self._v2 = V2App(self.services)
             self._api = create_api(self.services)
+            self._adapter = create_adapter_app(self.services)
             self._ui = create_ui(self.services)
         services = self.services
         if self._owns_services:

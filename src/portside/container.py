@@ -15,6 +15,7 @@ from portside.services.identity import Authenticator
 from portside.services.labels import LabelService
 from portside.services.manifests import ManifestService
 from portside.services.members import MemberService
+from portside.services.policies import PullPolicy
 from portside.services.projects import ProjectService
 from portside.services.pulls import PullRecorder
 from portside.services.repositories import RepositoryResolver, RepositoryService
@@ -49,7 +50,7 @@ async def build_services(settings: Settings) -> Services:
     resolver = RepositoryResolver(db, audit, auto_create_projects=settings.auto_create_projects)
     pulls = PullRecorder(db)
     uploads = UploadService(db, blob_storage, resolver)
-    manifests = ManifestService(db, resolver, pulls, audit, blob_storage)
+    manifests = ManifestService(db, resolver, pulls, audit, blob_storage, PullPolicy(db))
     authenticator = Authenticator(db)
     access = AccessControl(db, auto_create_projects=settings.auto_create_projects)
     deps = ServiceDeps(settings=settings, db=db, access=access, audit=audit, authenticator=authenticator,

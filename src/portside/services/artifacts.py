@@ -34,6 +34,7 @@ from portside.domain.reference import TAG_RE, parse_repository_name
 from portside.services.audit import Actor
 from portside.services.deps import ServiceDeps
 from portside.services.repositories import full_repository_name
+from portside.services.row_ids import parse_row_id
 from portside.store import artifacts as artifact_store
 from portside.store import blobs as blob_store
 from portside.store import labels as label_store
@@ -413,9 +414,10 @@ def _artifact_query(q: str | None, sort: str | None) -> ArtifactQuery:
             raise BadRequest("tags supports tags=*, tags=nil, tags=<tag> and tags=~<text>")
     labels = terms.get("labels")
     if labels is not None:
-        if not all(value.isdigit() for value in labels.values) or labels.kind not in ("exact", "all"):
+        label_ids = tuple(parse_row_id(value) for value in labels.values)
+        if labels.kind not in ("exact", "all") or not all(label_ids):
             raise BadRequest("labels takes label ids: labels=(1 2) (artifacts with all of them) or labels=1")
-        query = replace(query, label_ids=tuple(int(value) for value in labels.values))
+        query = replace(query, label_ids=tuple(label_id for label_id in label_ids if label_id))
     return replace(query, media_type=_exact(terms, "media_type"), artifact_type=_exact(terms, "artifact_type"),
                    digest=_exact(terms, "digest"))
 

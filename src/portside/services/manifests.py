@@ -9,6 +9,7 @@ move or delete sees either the old or the new state, never a mix. Manifest bytes
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,13 +20,16 @@ from portside.domain import media_types as mt
 from portside.domain.digest import Digest
 from portside.domain.errors import DigestInvalid, ManifestBlobUnknown, ManifestUnknown
 from portside.domain.manifest import ParsedManifest, parse_manifest
-from portside.domain.models import Manifest, ManifestHead, Page
+from portside.domain.models import Manifest, ManifestHead, Page, Repository
+from portside.domain.rbac import ANONYMOUS, Principal
 from portside.domain.reference import RepositoryName
 from portside.services.audit import Actor, AuditLog
+from portside.services.policies import PullPolicy
 from portside.services.pulls import PullRecorder
 from portside.services.repositories import RepositoryResolver
 from portside.storage.blobs import BlobStorage
 from portside.store import blobs as blob_store
+from portside.store import events as event_store
 from portside.store import manifests as manifest_store
 from portside.store import repositories as repository_store
 from portside.store.database import Database
@@ -42,19 +46,26 @@ class PushedManifest:
 
 class ManifestService:
     def __init__(self, db: Database, repositories: RepositoryResolver, pulls: PullRecorder,
-                 audit: AuditLog, blobs: BlobStorage | None = None) -> None:
+                 audit: AuditLog, blobs: BlobStorage | None = None, policy: PullPolicy | None = None) -> None:
         self._db = db
         self._repositories = repositories
         self._pulls = pulls
         self._audit = audit
         self._blobs = blobs  # to read image configs (Harbor's extra_attrs); None: not read
+        self._policy = policy  # blocks vulnerable pulls (project prevent_vul); None: never
 
     async def get(self, name: RepositoryName, reference: str | Digest, accept: list[str],
-                  actor: Actor | None = None) -> Manifest:
-        """The manifest for a tag or digest; raises NameUnknown or ManifestUnknown."""
-        manifest, project_id = await self._find_for_pull(name, reference, with_content=True)
+                  actor: Actor | None = None,
+                  caller: Callable[[], Awaitable[Principal]] | None = None) -> Manifest:
+        """The manifest for a tag or digest; raises NameUnknown, ManifestUnknown, or PolicyViolation
+        when the project blocks vulnerable pulls (`caller` resolves who asks, only then)."""
+        manifest, project_id, metadata = await self._find_for_pull(name, reference, with_content=True)
         assert isinstance(manifest, Manifest)
         _check_acceptable(manifest.media_type, accept)
+        if self._policy is not None and metadata.get("prevent_vul") == "true":
+            principal = await caller() if caller is not None else ANONYMOUS
+            await self._policy.check_pull(principal, Repository(manifest.repository_id, project_id, name.value),
+                                          manifest.digest, metadata=metadata)
         self._pulls.record(manifest.id)
         self._audit.record(actor, "pull", "artifact", _resource(name, reference, manifest.digest),
                            project_id=project_id)
@@ -62,13 +73,13 @@ class ManifestService:
 
     async def head(self, name: RepositoryName, reference: str | Digest, accept: list[str]) -> ManifestHead:
         """Type, size and digest of a manifest, without its content."""
-        head, _project_id = await self._find_for_pull(name, reference, with_content=False)
+        head, _project_id, _metadata = await self._find_for_pull(name, reference, with_content=False)
         assert isinstance(head, ManifestHead)
         _check_acceptable(head.media_type, accept)
         return head
 
     async def _find_for_pull(self, name: RepositoryName, reference: str | Digest,
-                             *, with_content: bool) -> tuple[Manifest | ManifestHead, int]:
+                             *, with_content: bool) -> tuple[Manifest | ManifestHead, int, dict[str, Any]]:
         async with self._db.read() as conn:
             found = await manifest_store.find_for_pull(conn, name.value, str(reference),
                                                        by_digest=isinstance(reference, Digest),
@@ -104,6 +115,10 @@ class ManifestService:
             )
             for tag in tags:
                 await manifest_store.set_tag(conn, repository.id, tag, manifest_id)
+            # The outbox: scan-on-push (and later webhooks, replication) react to this after commit.
+            await event_store.add(conn, "artifact.pushed", {
+                "manifest_id": manifest_id, "repository_id": repository.id,
+                "project_id": repository.project_id, "digest": str(digest)})
         self._audit.record(actor, "create", "artifact", _resource(name, tags[0] if tags else digest, str(digest)),
                            project_id=repository.project_id)
         return PushedManifest(digest, str(parsed.subject.digest) if parsed.subject else None, tags)

@@ -149,7 +149,9 @@ class ProjectService:
         return project
 
     async def view(self, principal: Principal, project: Project) -> ProjectView:
-        """The project with its owner, repository count and the caller's role; raises NotFound if gone."""
+        """The project with its owner, repository count and the caller's role (needs project:read);
+        raises NotFound if gone."""
+        await self._deps.access.require(principal, project.name, "project", "read")
         async with self._deps.db.read() as conn:
             row = await project_store.find_row(conn, project.id, principal.user_id)
         if row is None:
@@ -236,7 +238,9 @@ class ProjectService:
     # --- summary and metadata -------------------------------------------------------------------
 
     async def summary(self, principal: Principal, project: Project) -> ProjectSummary:
-        """Repository count, members by role (with member:list) and storage quota (with quota:read)."""
+        """Repository count (needs project:read), members by role (with member:list) and storage
+        quota (with quota:read)."""
+        await self._deps.access.require(principal, project.name, "project", "read")
         show_members = await self._deps.access.allowed(principal, project.name, "member", "list")
         show_quota = await self._deps.access.allowed(principal, project.name, "quota", "read")
         async with self._deps.db.read() as conn:

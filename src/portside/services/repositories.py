@@ -14,6 +14,7 @@ from portside.domain.query import parse_query
 from portside.domain.rbac import Principal, Role
 from portside.domain.reference import RepositoryName, parse_repository_name
 from portside.services.audit import Actor, AuditLog
+from portside.services.row_ids import parse_row_id
 from portside.store import artifacts as artifact_store
 from portside.store import members as member_store
 from portside.store import repositories as store
@@ -157,8 +158,8 @@ def _repository_query(q: str | None, sort: str | None) -> RepositoryQuery:
             query = replace(query, name_like=term.value)
         elif key == "name" and term.kind in ("exact", "any"):
             query = replace(query, names=term.values)
-        elif key == "project_id" and term.kind == "exact" and term.value.isdigit():
-            query = replace(query, project_id=int(term.value))
+        elif key == "project_id" and term.kind == "exact" and (project_id := parse_row_id(term.value)):
+            query = replace(query, project_id=project_id)
         else:
             raise BadRequest(f"unsupported query {key}: filter repositories by name (=, =~, {{}}) or project_id")
     return query

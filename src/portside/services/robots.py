@@ -25,6 +25,7 @@ from portside.domain.rbac import ACTIONS, PROJECT_RESOURCES, Principal, Principa
 from portside.services.audit import Actor
 from portside.services.deps import ServiceDeps
 from portside.services.passwords import generate_secret, hash_secret
+from portside.services.row_ids import parse_row_id
 from portside.services.users import SYSTEM_RESOURCES, parse_sort
 from portside.store import members as member_store
 from portside.store import repositories as project_store
@@ -407,8 +408,8 @@ def _robot_filters(q: str | None) -> dict[str, str]:
         if normal == "level" and term.kind == "exact":
             filters["level"] = _check_level(term.value)
         elif normal == "projectid" and term.kind == "exact":
-            if not (term.value.isascii() and term.value.isdigit()):
-                raise BadRequest(f"ProjectID must be a number, not {term.value[:40]!r}")
+            if parse_row_id(term.value) is None:
+                raise BadRequest(f"ProjectID must be a project id, not {term.value[:40]!r}")
             filters["project_id"] = term.value
         elif normal == "name" and term.kind in ("exact", "fuzzy"):
             filters["name" if term.kind == "exact" else "name_like"] = term.value

@@ -4,6 +4,7 @@
     uploads/<write_id>/data                    pending write (filesystem driver)
     uploads/<write_id>/tail.<parts>            buffered tail below the S3 part size, after <parts> parts
     objects/<write_id>                         blob committed in place (S3 multipart)
+    exports/cve/<execution id>.csv             a CVE export (CSV)
 
 Nothing outside `storage/` derives a key from a digest: the blob row records the
 key a commit returned.
@@ -47,3 +48,10 @@ def upload_tail_key(write_id: str, parts: int) -> str:
 
 def in_place_key(write_id: str) -> str:
     return f"objects/{check_write_id(write_id)}"
+
+
+def export_key(execution_id: int) -> str:
+    """The CSV of a CVE export execution (`exports/cve/<id>.csv`)."""
+    if execution_id < 1:
+        raise ValueError(f"invalid execution id {execution_id!r}")
+    return f"exports/cve/{int(execution_id)}.csv"

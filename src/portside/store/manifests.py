@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from portside.core.clock import utcnow
 from portside.domain.models import Manifest, ManifestHead, Page
 from portside.store import dialect
-from portside.store.tables import manifest_blobs, manifest_children, manifests, repositories, tags
+from portside.store.tables import manifest_blobs, manifest_children, manifests, projects, repositories, tags
 
 _HEAD_COLUMNS = (manifests.c.id, manifests.c.digest, manifests.c.media_type, manifests.c.size,
                  manifests.c.artifact_type, manifests.c.annotations)
@@ -157,15 +157,16 @@ async def touch_pulled(conn: AsyncConnection, manifest_ids: list[int]) -> None:
 
 
 async def find_for_pull(conn: AsyncConnection, repository_name: str, reference: str, *,
-                        by_digest: bool, with_content: bool = True) -> tuple[Any, int] | None:
-    """(manifest row, project id) for `repository_name` and a tag or digest, in ONE query.
+                        by_digest: bool, with_content: bool = True) -> tuple[Any, int, dict[str, Any]] | None:
+    """(manifest, project id, project metadata) for `repository_name` and a tag or digest, in ONE query.
 
     The /v2 pull path's only query; None when the repository or the reference is unknown
     (the caller tells the two apart only on that error path).
     """
     columns = (manifests,) if with_content else _HEAD_COLUMNS
-    query = (select(*columns, repositories.c.project_id)
+    query = (select(*columns, repositories.c.project_id, projects.c.metadata.label("project_metadata"))
              .join(repositories, repositories.c.id == manifests.c.repository_id)
+             .join(projects, projects.c.id == repositories.c.project_id)
              .where(repositories.c.name == repository_name))
     if by_digest:
         query = query.where(manifests.c.digest == reference)
@@ -174,4 +175,4 @@ async def find_for_pull(conn: AsyncConnection, repository_name: str, reference: 
     row = (await conn.execute(query)).first()
     if row is None:
         return None
-    return (_manifest(row) if with_content else _head(row)), int(row.project_id)
+    return (_manifest(row) if with_content else _head(row)), int(row.project_id), dict(row.project_metadata or {})

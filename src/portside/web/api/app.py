@@ -8,22 +8,27 @@ from fastapi.responses import JSONResponse
 from portside import __version__
 from portside.services.bundle import Services
 from portside.web.api.errors import install_error_handlers
+from portside.web.api.request_guard import RequestGuard
 from portside.web.api.routers import (
     artifacts,
     auditlogs,
+    export,
     labels,
     members,
     projects,
     repositories,
     robots,
+    scan,
+    scanners,
     system,
     users,
 )
 
 API_PREFIX = "/api/v2.0"
 ROUTERS: tuple[APIRouter, ...] = (
-    projects.router, members.router, repositories.router, artifacts.router, labels.router, robots.router,
-    users.router, auditlogs.router, system.router,
+    projects.router, members.router, repositories.router, scan.router, artifacts.router, labels.router, robots.router,
+    users.router, auditlogs.router, system.router, scanners.router,
+    export.router,
 )
 
 
@@ -33,6 +38,7 @@ def create_api(services: Services) -> FastAPI:
                   openapi_url=f"{API_PREFIX}/openapi.json", redoc_url=None)
     api.state.services = services
     install_error_handlers(api)
+    api.add_middleware(RequestGuard)  # 413 past 1 MiB, 400 for NUL characters
     for router in ROUTERS:
         api.include_router(router, prefix=API_PREFIX)
 

@@ -51,6 +51,14 @@ class V2Identity:
         principal = self.principal or ANONYMOUS
         return action in await services.access.registry_actions(principal, repository, [action])
 
+    async def principal_for_policy(self, services: Services) -> Principal:
+        """The caller as a Principal (looked up for token callers), for push/pull policies."""
+        if self.principal is not None:
+            return self.principal
+        if self.claims is not None and self.claims.subject:
+            return await services.authenticator.principal_for_subject(self.claims.subject) or ANONYMOUS
+        return ANONYMOUS
+
     def can_list_catalog(self) -> bool:
         if self.claims is not None:
             return self.claims.allows("registry", "catalog", "*")

@@ -7,6 +7,7 @@ from starlette.responses import Response
 
 from portside.domain.errors import ManifestTooLarge
 from portside.domain.manifest import MAX_MANIFEST_BYTES
+from portside.domain.rbac import ANONYMOUS, Principal
 from portside.domain.reference import parse_reference, validate_tag
 from portside.web.v2.context import API_VERSION, V2Context, content_length
 
@@ -14,7 +15,12 @@ from portside.web.v2.context import API_VERSION, V2Context, content_length
 async def get_manifest(request: Request, ctx: V2Context) -> Response:
     """GET: the manifest bytes exactly as pushed, with their media type."""
     accept = request.headers.getlist("accept")
-    manifest = await ctx.services.manifests.get(ctx.name, parse_reference(ctx.param), accept, ctx.actor)
+    identity = ctx.identity
+
+    async def caller() -> Principal:
+        return await identity.principal_for_policy(ctx.services) if identity else ANONYMOUS
+
+    manifest = await ctx.services.manifests.get(ctx.name, parse_reference(ctx.param), accept, ctx.actor, caller)
     return Response(manifest.content, media_type=manifest.media_type, headers={
         "Docker-Content-Digest": manifest.digest, "ETag": f'"{manifest.digest}"', API_VERSION[0]: API_VERSION[1],
     })

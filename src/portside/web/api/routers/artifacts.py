@@ -99,12 +99,6 @@ async def list_accessories(request: Request, repository_name: str, reference: Re
     return paged_response(request, accessories[page.offset:page.offset + page.page_size], len(accessories), page)
 
 
-@router.get(f"{ARTIFACT_PATH}/additions/vulnerabilities", operation_id="GetVulnerabilitiesAddition")
-async def get_vulnerabilities(repository_name: str, reference: Reference, services: ServicesDep,
-                              principal: PrincipalDep, project: ProjectByNameDep) -> JSONResponse:
-    return JSONResponse(await services.artifacts.vulnerabilities(principal, project, repository_name, reference))
-
-
 @router.get(f"{ARTIFACT_PATH}/additions/{{addition}}", operation_id="GetAddition")
 async def get_addition(repository_name: str, reference: Reference, addition: Annotated[str, Path(max_length=64)],
                        services: ServicesDep, principal: PrincipalDep, project: ProjectByNameDep) -> JSONResponse:

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from portside.services.robots import NewRobot, RobotChanges
-from portside.web.api.deps import ActorDep, PageDep, PrincipalDep, ServicesDep
+from portside.web.api.deps import ActorDep, PageDep, PrincipalDep, RowId, ServicesDep
 from portside.web.api.paging import paged_response
 from portside.web.api.schemas.robots import Robot, RobotCreate, RobotCreated, RobotSec, permission_specs
 from portside.web.api.schemas.users import as_utc
@@ -36,12 +36,12 @@ async def create_robot(body: RobotCreate, services: ServicesDep, principal: Prin
 
 
 @router.get("/robots/{robot_id}", operation_id="GetRobotByID")
-async def get_robot(robot_id: int, services: ServicesDep, principal: PrincipalDep) -> Robot:
+async def get_robot(robot_id: RowId, services: ServicesDep, principal: PrincipalDep) -> Robot:
     return Robot.of(await services.robots.get(principal, robot_id))
 
 
 @router.put("/robots/{robot_id}", operation_id="UpdateRobot")
-async def update_robot(robot_id: int, body: Robot, services: ServicesDep, principal: PrincipalDep,
+async def update_robot(robot_id: RowId, body: Robot, services: ServicesDep, principal: PrincipalDep,
                        actor: ActorDep) -> Response:
     """Changes description, disable, duration and permissions; name and level must stay as they are."""
     permissions = permission_specs(body.permissions) if body.permissions is not None else None
@@ -52,13 +52,13 @@ async def update_robot(robot_id: int, body: Robot, services: ServicesDep, princi
 
 
 @router.patch("/robots/{robot_id}", operation_id="RefreshSec")
-async def refresh_robot_secret(robot_id: int, body: RobotSec, services: ServicesDep, principal: PrincipalDep,
+async def refresh_robot_secret(robot_id: RowId, body: RobotSec, services: ServicesDep, principal: PrincipalDep,
                                actor: ActorDep) -> RobotSec:
     """`{"secret": ""}` generates a new secret; a policy-valid `secret` of the caller's own is set as is."""
     return RobotSec(secret=await services.robots.refresh_secret(principal, actor, robot_id, body.secret))
 
 
 @router.delete("/robots/{robot_id}", operation_id="DeleteRobot")
-async def delete_robot(robot_id: int, services: ServicesDep, principal: PrincipalDep, actor: ActorDep) -> Response:
+async def delete_robot(robot_id: RowId, services: ServicesDep, principal: PrincipalDep, actor: ActorDep) -> Response:
     await services.robots.delete(principal, actor, robot_id)
     return Response(status_code=200)

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from portside.services.users import NewUser, ProfileChanges
-from portside.web.api.deps import ActorDep, PageDep, PrincipalDep, ServicesDep
+from portside.web.api.deps import ActorDep, PageDep, PrincipalDep, RowId, ServicesDep
 from portside.web.api.paging import paged_response
 from portside.web.api.schemas.users import (
     CliSecret,
@@ -73,12 +73,12 @@ async def create_user(body: UserCreationReq, services: ServicesDep, principal: P
 
 
 @router.get("/users/{user_id}", operation_id="getUser")
-async def get_user(user_id: int, services: ServicesDep, principal: PrincipalDep) -> UserResp:
+async def get_user(user_id: RowId, services: ServicesDep, principal: PrincipalDep) -> UserResp:
     return UserResp.of(await services.users.get(principal, user_id))
 
 
 @router.put("/users/{user_id}", operation_id="updateUserProfile")
-async def update_user_profile(user_id: int, body: UserProfile, services: ServicesDep, principal: PrincipalDep,
+async def update_user_profile(user_id: RowId, body: UserProfile, services: ServicesDep, principal: PrincipalDep,
                               actor: ActorDep) -> Response:
     await services.users.update_profile(principal, actor, user_id, ProfileChanges(
         email=body.email, realname=body.realname, comment=body.comment))
@@ -86,20 +86,20 @@ async def update_user_profile(user_id: int, body: UserProfile, services: Service
 
 
 @router.delete("/users/{user_id}", operation_id="deleteUser")
-async def delete_user(user_id: int, services: ServicesDep, principal: PrincipalDep, actor: ActorDep) -> Response:
+async def delete_user(user_id: RowId, services: ServicesDep, principal: PrincipalDep, actor: ActorDep) -> Response:
     await services.users.delete(principal, actor, user_id)
     return Response(status_code=200)
 
 
 @router.put("/users/{user_id}/sysadmin", operation_id="setUserSysAdmin")
-async def set_user_sysadmin(user_id: int, body: UserSysAdminFlag, services: ServicesDep, principal: PrincipalDep,
+async def set_user_sysadmin(user_id: RowId, body: UserSysAdminFlag, services: ServicesDep, principal: PrincipalDep,
                             actor: ActorDep) -> Response:
     await services.users.set_sysadmin(principal, actor, user_id, body.sysadmin_flag)
     return Response(status_code=200)
 
 
 @router.put("/users/{user_id}/password", operation_id="updateUserPassword")
-async def update_user_password(user_id: int, body: PasswordReq, services: ServicesDep, principal: PrincipalDep,
+async def update_user_password(user_id: RowId, body: PasswordReq, services: ServicesDep, principal: PrincipalDep,
                                actor: ActorDep) -> Response:
     await services.users.change_password(principal, actor, user_id, body.old_password, body.new_password)
     return Response(status_code=200)
@@ -107,7 +107,7 @@ async def update_user_password(user_id: int, body: PasswordReq, services: Servic
 
 @router.put("/users/{user_id}/cli_secret", operation_id="setCliSecret",
             responses={200: {"model": CliSecret, "description": "the generated secret, when none was given"}})
-async def set_cli_secret(user_id: int, services: ServicesDep, principal: PrincipalDep, actor: ActorDep,
+async def set_cli_secret(user_id: RowId, services: ServicesDep, principal: PrincipalDep, actor: ActorDep,
                          body: Annotated[OIDCCliSecretReq | None, Body()] = None) -> Response:
     """Set the CLI secret (a docker/API password) of a local user: themself or an administrator.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from portside.services.labels import LabelFields
+from portside.services.row_ids import MAX_ROW_ID
 from portside.store.labels import LabelRow
 from portside.web.api.schemas.repositories import rfc3339
 
@@ -35,7 +36,7 @@ class LabelReq(BaseModel):
     description: str | None = None
     color: str | None = None
     scope: str | None = None
-    project_id: int | None = None
+    project_id: int | None = Field(default=None, ge=0, le=MAX_ROW_ID)
 
     def to_fields(self) -> LabelFields:
         return LabelFields(name=self.name, description=self.description or "", color=self.color or "",
@@ -47,4 +48,4 @@ class ArtifactLabelReq(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    id: int
+    id: int = Field(ge=1, le=MAX_ROW_ID)

@@ -1,0 +1,1 @@
+"""Job handlers, one module per feature; `portside.jobs.kinds` registers them."""
