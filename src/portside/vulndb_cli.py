@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 
 from portside.core.config import Settings, load_settings
 from portside.services.vulndb import ImportProgress, ImportResult, VulnerabilityDatabase
+from portside.store import events as event_store
 from portside.store.database import Database
 
 vulndb_app = typer.Typer(help="The offline vulnerability database (OSV advisories).", no_args_is_help=True,
@@ -62,6 +63,10 @@ async def _import(settings: Settings, paths: list[Path]) -> list[ImportResult]:
 
                 results.append(await vulndb.import_path(path, progress=advance))
                 bar.remove_task(task)
+        if any(result.imported or result.withdrawn for result in results):
+            # The outbox: a running server (or worker) re-scans every artifact against the new data.
+            async with db.write() as conn:
+                await event_store.add(conn, "vulndb.imported", {"import_ids": [r.import_id for r in results]})
     finally:
         await db.dispose()
     return results
