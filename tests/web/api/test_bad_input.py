@@ -23,7 +23,7 @@ import pytest
 from starlette.types import ASGIApp, Message
 
 import portside.services.tokens as token_module
-from conftest import ADMIN_PASSWORD
+from fixture_values import ADMIN_PASSWORD
 from portside.core.clock import utcnow
 
 API = "/api/v2.0"
