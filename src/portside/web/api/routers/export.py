@@ -9,10 +9,11 @@ from fastapi import APIRouter, Header, Path, Query
 from fastapi.responses import JSONResponse, Response
 
 from portside.services.cve_export import cve_export_service
+from portside.services.row_ids import MAX_ROW_ID
 from portside.web.api.deps import ActorDep, PrincipalDep, ServicesDep
 from portside.web.api.schemas.export import ScanDataExportJob, ScanDataExportRequest
 
-ExecutionId = Annotated[int, Path(ge=1, le=2**62)]
+ExecutionId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]  # 32-bit id columns: larger is a 400, not a 500
 
 router = APIRouter(tags=["scan data export"])
 
