@@ -252,3 +252,18 @@ async def test_index_overview_summarises_the_merged_report(client: httpx.AsyncCl
     body = await overview(client, REPO, "multi")
     assert (body["vulnerabilities"]["total"], body["vulnerabilities"]["critical"], body["severity"]) == (
         EXPECTED_SUMMARY["total"], 1, "Critical")
+
+
+async def test_artifact_listing_shows_the_scan_overview_when_asked(client: httpx.AsyncClient,
+                                                                   services: Services) -> None:
+    await push_vulnerable(client, REPO)
+    await scan(client, services, REPO)
+    project, repository = REPO.split("/", 1)
+    listing = await client.get(f"/api/v2.0/projects/{project}/repositories/{repository}/artifacts",
+                               params={"with_scan_overview": "true"})
+    plain = await client.get(f"/api/v2.0/projects/{project}/repositories/{repository}/artifacts")
+    [artifact] = listing.json()
+    overview = artifact["scan_overview"][REPORT_MIME]
+    assert overview["scan_status"] == "Success"
+    assert overview["summary"] == EXPECTED_SUMMARY
+    assert "scan_overview" not in plain.json()[0] or plain.json()[0]["scan_overview"] is None

@@ -4,12 +4,16 @@ GetVulnerabilitiesAddition)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from portside.domain.models import Project
+from portside.domain.rbac import Principal
 from portside.services.artifacts import ArtifactOptions
+from portside.services.bundle import Services
+from portside.services.scanning import scan_service
 from portside.web.api.deps import ActorDep, PageDep, PrincipalDep, ProjectByNameDep, ServicesDep
 from portside.web.api.paging import paged_response
 from portside.web.api.routers.repositories import REPOSITORY_PATH, QueryParam, RepositoryNameConvertor
@@ -31,13 +35,25 @@ async def list_artifacts(request: Request, repository_name: str, services: Servi
                          project: ProjectByNameDep, page: PageDep, q: QueryParam = None, sort: QueryParam = None,
                          with_tag: bool = True, with_label: bool = False, with_scan_overview: bool = False,
                          with_immutable_status: bool = False, with_accessory: bool = True) -> JSONResponse:
-    """`with_scan_overview` and `with_immutable_status` are accepted; no scan overview is shown and
-    no tag is immutable yet."""
+    """`with_immutable_status` is accepted; no tag is immutable yet."""
     views, total = await services.artifacts.list_artifacts(principal, project, repository_name, q, sort,
                                                  _options(with_tag, with_label, with_accessory),
                                                  offset=page.offset, limit=page.page_size)
     items = [Artifact.of(view).model_dump(by_alias=True) for view in views]
+    if with_scan_overview:
+        await _add_scan_overviews(services, principal, project, items)
     return paged_response(request, items, total, page)
+
+
+async def _add_scan_overviews(services: Services, principal: Principal, project: Project,
+                              items: list[dict[str, Any]]) -> None:
+    """Harbor's `scan_overview` on each scanned artifact: one query for the whole page."""
+    if not items or not await services.access.allowed(principal, project.name, "scan", "read"):
+        return
+    overviews = await scan_service(services).overview([str(item["digest"]) for item in items])
+    for item in items:
+        if item["digest"] in overviews:
+            item["scan_overview"] = overviews[item["digest"]]
 
 
 @router.post(ARTIFACTS_PATH, operation_id="CopyArtifact", status_code=201)
@@ -57,7 +73,10 @@ async def get_artifact(repository_name: str, reference: Reference, services: Ser
                        with_accessory: bool = True) -> JSONResponse:
     view = await services.artifacts.get(principal, project, repository_name, reference,
                                         _options(with_tag, with_label, with_accessory))
-    return JSONResponse(Artifact.of(view).model_dump(by_alias=True))
+    item = Artifact.of(view).model_dump(by_alias=True)
+    if with_scan_overview:
+        await _add_scan_overviews(services, principal, project, [item])
+    return JSONResponse(item)
 
 
 @router.delete(ARTIFACT_PATH, operation_id="DeleteArtifact")
