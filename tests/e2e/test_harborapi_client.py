@@ -640,8 +640,6 @@ async def test_scan_artifact_produces_a_vulnerability_report(harbor: HarborAsync
     assert report.vulnerabilities == []
 
 
-@pytest.mark.xfail(strict=False, reason="artifact listings do not fill scan_overview yet (routers/artifacts.py "
-                                        "accepts with_scan_overview and ignores it)")
 async def test_get_artifact_with_scan_overview_after_a_scan(harbor: HarborAsyncClient, server: PortsideServer,
                                                             project: str) -> None:
     push_image(server, f"{project}/app", "1.0")
