@@ -86,6 +86,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 PUBLIC_PROJECT_PERMISSIONS = _grants("""
     project:R label:RL repository:RL+pull scan:R scanner:R tag:L artifact:RL artifact-addition:R accessory:L
 """)
+#: The system-scope (resource, action) pairs (Harbor's system policies): what a system administrator holds,
+#: what `/users/current/permissions` lists without a project scope, and what system robots may be granted.
+SYSTEM_PERMISSIONS = _grants("""
+    audit-log:L catalog:R export-cve:CR garbage-collection:CRUL+stop jobservice-monitor:L+stop label:CRUD
+    ldap-user:CL preheat-instance:CRUDL project:CL purge-audit:CRUL+stop quota:RUL registry:CRUDL
+    replication:CRL replication-adapter:L replication-policy:CRUDL robot:CRUDL scan-all:CRU+stop
+    scanner:CRUDL security-hub:RL system-volumes:R user:CRUDL user-group:CRUDL
+""")
 #: System-scope actions every signed-in user has (Harbor's default project_creation_restriction=everyone).
 SIGNED_IN_SYSTEM_PERMISSIONS = frozenset({("project", "create")})
 

@@ -230,14 +230,6 @@ class ArtifactService:
             raise NotFound(f"artifact {row.digest} has no readable build history")
         return history
 
-    async def vulnerabilities(self, principal: Principal, project: Project, repository_name: str,
-                              reference: str) -> dict[str, Any]:
-        """The vulnerability reports by MIME type: `{}` (Harbor's answer without reports) until scanning lands."""
-        await self._deps.access.require(principal, project.name, "artifact-addition", "read")
-        async with self._deps.db.read() as conn:
-            await find_artifact(conn, project, repository_name, reference)
-        return {}
-
     async def _require_pull(self, principal: Principal, project_name: str) -> None:
         """Pull on the source project, which must be one the caller can see (else NotFound/Unauthorized)."""
         if not await self._deps.access.allowed(principal, project_name, "project", "read"):

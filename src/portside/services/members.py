@@ -149,5 +149,5 @@ class MemberService:
             raise PreconditionFailed(f"the project {project.name} must keep at least one projectAdmin")
 
     def _changed(self, actor: Actor, operation: str, project: Project, username: str) -> None:
-        self._deps.authenticator.forget_all()
+        # No authenticator.forget_all(): cached principals hold no roles, each request reads the role.
         self._deps.audit.record(actor, operation, "member", f"{project.name}/{username}", project_id=project.id)

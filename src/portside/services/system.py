@@ -19,6 +19,7 @@ from portside.domain.rbac import (
     PROJECT_RESOURCES,
     ROLE_PERMISSIONS,
     SIGNED_IN_SYSTEM_PERMISSIONS,
+    SYSTEM_PERMISSIONS,
     Permission,
     Principal,
 )
@@ -35,32 +36,6 @@ HARBOR_API_VERSION = "v2.16.0"
 HEALTH_CHECK_TIMEOUT_SECONDS = 3.0
 #: A key that normally does not exist: `stat` of it must answer (None or an object) to be healthy.
 _HEALTH_PROBE_KEY = blob_key(Digest("sha256", "0" * 64))
-
-#: System-scope (resource, actions) a robot may be granted (Harbor's system policies).
-SYSTEM_GRANTABLE: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("audit-log", ("list",)),
-    ("catalog", ("read",)),
-    ("export-cve", ("create", "read")),
-    ("garbage-collection", ("create", "read", "update", "list", "stop")),
-    ("jobservice-monitor", ("list", "stop")),
-    ("label", ("create", "read", "update", "delete")),
-    ("ldap-user", ("create", "list")),
-    ("preheat-instance", ("create", "read", "update", "delete", "list")),
-    ("project", ("create", "list")),
-    ("purge-audit", ("create", "read", "update", "list", "stop")),
-    ("quota", ("read", "update", "list")),
-    ("registry", ("create", "read", "update", "delete", "list")),
-    ("replication", ("create", "read", "list")),
-    ("replication-adapter", ("list",)),
-    ("replication-policy", ("create", "read", "update", "delete", "list")),
-    ("robot", ("create", "read", "update", "delete", "list")),
-    ("scan-all", ("create", "read", "update", "stop")),
-    ("scanner", ("create", "read", "update", "delete", "list")),
-    ("security-hub", ("read", "list")),
-    ("system-volumes", ("read",)),
-    ("user", ("create", "read", "update", "delete", "list")),
-    ("user-group", ("create", "read", "update", "delete", "list")),
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +90,8 @@ def grantable_project_permissions() -> list[Permission]:
 
 
 def grantable_system_permissions() -> list[Permission]:
-    return [(resource, action) for resource, actions in SYSTEM_GRANTABLE for action in actions]
+    """The system (resource, action) pairs robots may be granted, by resource then in ACTIONS order."""
+    return sorted(SYSTEM_PERMISSIONS, key=lambda pair: (pair[0], ACTIONS.index(pair[1])))
 
 
 class SystemService:

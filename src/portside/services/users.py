@@ -20,6 +20,7 @@ from portside.domain.query import parse_query
 from portside.domain.rbac import (
     PUBLIC_PROJECT_PERMISSIONS,
     ROLE_PERMISSIONS,
+    SYSTEM_PERMISSIONS,
     Permission,
     Principal,
     PrincipalKind,
@@ -43,27 +44,8 @@ PROJECT_SCOPE_RE = re.compile(r"^/project/([^/]+)$")
 SYSTEM_SCOPE = "/system"
 
 
-def _policies(spec: str) -> frozenset[Permission]:
-    """Parse 'resource:CRUDL+extra' words (C R U D L letters, then named actions)."""
-    letters = {"C": "create", "R": "read", "U": "update", "D": "delete", "L": "list"}
-    found: set[Permission] = set()
-    for word in spec.split():
-        resource, actions = word.split(":")
-        letter_part, *named = actions.split("+")
-        found.update((resource, letters[letter]) for letter in letter_part)
-        found.update((resource, action) for action in named)
-    return frozenset(found)
-
-
-#: The system-scope (resource, action) pairs (Harbor's system policies): what a system administrator
-#: holds, what `GET /users/current/permissions` lists without a project scope, and the resources system
-#: robots may be granted. The same set as services/system.py's SYSTEM_GRANTABLE (both belong in domain.rbac).
-SYSTEM_POLICIES = _policies("""
-    audit-log:L catalog:R export-cve:CR garbage-collection:CRUL+stop jobservice-monitor:L+stop label:CRUD
-    ldap-user:CL preheat-instance:CRUDL project:CL purge-audit:CRUL+stop quota:RUL registry:CRUDL
-    replication:CRL replication-adapter:L replication-policy:CRUDL robot:CRUDL scan-all:CRU+stop
-    scanner:CRUDL security-hub:RL system-volumes:R user:CRUDL user-group:CRUDL
-""")
+#: The system-scope pairs (one table, in domain.rbac) and the resources they name.
+SYSTEM_POLICIES = SYSTEM_PERMISSIONS
 SYSTEM_RESOURCES = frozenset(resource for resource, _ in SYSTEM_POLICIES)
 #: Every project-scope pair some role (or a public project) grants.
 PROJECT_POLICIES: frozenset[Permission] = frozenset().union(*ROLE_PERMISSIONS.values(), PUBLIC_PROJECT_PERMISSIONS)
