@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -12,6 +10,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+from accounts_support import add_member, project_id, push_image, signed_in
 from harborapi.models import Robot as HarborRobot
 from harborapi.models import RobotCreated as HarborRobotCreated
 from sqlalchemy import select
@@ -19,15 +18,11 @@ from starlette.types import ASGIApp
 
 from portside.domain.rbac import Role
 from portside.services.bundle import Services
-from portside.store import members as member_store
-from portside.store import repositories as repository_store
 from portside.store import robots as robot_store
 from portside.store.tables import audit_logs
 
 API = "/api/v2.0"
-BASE_URL = "http://registry.test"
 PASSWORD = "Passw0rdOfAlice"
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 DAY = 86_400
 ROBOT_FIELDS = {"id", "name", "description", "level", "duration", "editable", "disable", "expires_at",
                 "permissions", "creator_type", "creator_ref", "creation_time", "update_time"}
@@ -42,53 +37,11 @@ def error_of(response: httpx.Response) -> tuple[int, str, str]:
     return response.status_code, errors[0]["code"], errors[0]["message"]
 
 
-def signed_in(app: ASGIApp, username: str, secret: str) -> httpx.AsyncClient:
-    """An in-process client sending Basic credentials (use as `async with`)."""
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL, auth=(username, secret))
-
-
-def sha256(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
-async def push_image(client: httpx.AsyncClient, repository: str, tag: str = "v1") -> str:
-    """Push a one-layer image (creating its project on first push); return the manifest digest."""
-    config, layer = b'{"architecture":"amd64","os":"linux"}', f"layer of {repository}".encode()
-    for blob in (config, layer):
-        response = await client.post(f"/v2/{repository}/blobs/uploads/?digest={sha256(blob)}", content=blob)
-        assert response.status_code == 201, response.text
-    manifest = json.dumps({
-        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": sha256(config),
-                   "size": len(config)},
-        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": sha256(layer),
-                    "size": len(layer)}],
-    }).encode()
-    response = await client.put(f"/v2/{repository}/manifests/{tag}", content=manifest,
-                                headers={"Content-Type": OCI_MANIFEST})
-    assert response.status_code == 201, response.text
-    return sha256(manifest)
-
-
 async def create_user(client: httpx.AsyncClient, username: str) -> int:
     response = await client.post(f"{API}/users", json={"username": username, "password": PASSWORD,
                                                        "email": f"{username}@example.org"})
     assert response.status_code == 201, response.text
     return int(response.headers["location"].rsplit("/", 1)[1])
-
-
-async def project_id(services: Services, name: str) -> int:
-    async with services.db.read() as conn:
-        project = await repository_store.find_project(conn, name)
-    assert project is not None
-    return project.id
-
-
-async def add_member(services: Services, project: str, user_id: int, role: Role) -> None:
-    pid = await project_id(services, project)
-    async with services.db.write() as conn:
-        await member_store.add(conn, pid, user_id, int(role))
-    services.authenticator.forget_all()
 
 
 def access(*pairs: str) -> list[dict[str, str]]:

@@ -4,7 +4,6 @@ the current user and their permissions."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+from accounts_support import add_member, project_id, push_image, signed_in
 from harborapi.models import UserResp as HarborUserResp
 from sqlalchemy import select
 from starlette.types import ASGIApp
@@ -19,14 +19,10 @@ from starlette.types import ASGIApp
 from fixture_values import ADMIN_PASSWORD
 from portside.domain.rbac import Role
 from portside.services.bundle import Services
-from portside.store import members as member_store
-from portside.store import repositories as repository_store
 from portside.store.tables import audit_logs
 
 API = "/api/v2.0"
-BASE_URL = "http://registry.test"
 PASSWORD = "Passw0rdOfAlice"
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 USER_RESP_FIELDS = {"email", "realname", "comment", "user_id", "username", "sysadmin_flag", "admin_role_in_auth",
                     "oidc_user_meta", "creation_time", "update_time"}
 
@@ -48,48 +44,6 @@ async def create_user(client: httpx.AsyncClient, username: str, *, password: str
         "realname": username.title(), "comment": "created by a test"})
     assert response.status_code == 201, response.text
     return int(response.headers["location"].rsplit("/", 1)[1])
-
-
-def signed_in(app: ASGIApp, username: str, secret: str) -> httpx.AsyncClient:
-    """An in-process client sending Basic credentials (use as `async with`)."""
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL, auth=(username, secret))
-
-
-def sha256(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
-async def push_image(client: httpx.AsyncClient, repository: str, tag: str = "v1") -> str:
-    """Push a one-layer image (creating its project on first push); return the manifest digest."""
-    config, layer = b'{"architecture":"amd64","os":"linux"}', f"layer of {repository}".encode()
-    for blob in (config, layer):
-        response = await client.post(f"/v2/{repository}/blobs/uploads/?digest={sha256(blob)}", content=blob)
-        assert response.status_code == 201, response.text
-    manifest = json.dumps({
-        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": sha256(config),
-                   "size": len(config)},
-        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": sha256(layer),
-                    "size": len(layer)}],
-    }).encode()
-    response = await client.put(f"/v2/{repository}/manifests/{tag}", content=manifest,
-                                headers={"Content-Type": OCI_MANIFEST})
-    assert response.status_code == 201, response.text
-    return sha256(manifest)
-
-
-async def project_id(services: Services, name: str) -> int:
-    async with services.db.read() as conn:
-        project = await repository_store.find_project(conn, name)
-    assert project is not None
-    return project.id
-
-
-async def add_member(services: Services, project: str, user_id: int, role: Role) -> None:
-    pid = await project_id(services, project)
-    async with services.db.write() as conn:
-        await member_store.add(conn, pid, user_id, int(role))
-    services.authenticator.forget_all()
 
 
 def token_access(response: httpx.Response) -> list[dict[str, Any]]:
