@@ -106,7 +106,12 @@ def _walk_through(page: Any, browser: Any, portside: PortsideServer, skopeo: Sko
     # Push an image with skopeo; it shows in the repository view.
     skopeo.logged_in(portside).copy(images.normalised.oci_ref, f"docker://{portside.host}/{project}/notebook:1.0",
                                     "--preserve-digests")
+    # The server is shared with the other e2e tests: other projects may fill the first page,
+    # so find this one with the list's search box.
     page.goto(f"{base}/harbor/projects")
+    page.get_by_label("Find a project").fill(project)
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url(f"**/harbor/projects?name={project}")
     shot(page, "projects")
     page.get_by_role("link", name=project, exact=True).click()
     page.get_by_role("link", name="Repositories").click()
