@@ -66,7 +66,7 @@ class ManifestService:
             principal = await caller() if caller is not None else ANONYMOUS
             await self._policy.check_pull(principal, Repository(manifest.repository_id, project_id, name.value),
                                           manifest.digest, metadata=metadata)
-        self._pulls.record(manifest.id)
+        self._pulls.record(manifest.id, manifest.repository_id, None if isinstance(reference, Digest) else reference)
         self._audit.record(actor, "pull", "artifact", _resource(name, reference, manifest.digest),
                            project_id=project_id)
         return manifest

@@ -156,6 +156,28 @@ async def touch_pulled(conn: AsyncConnection, manifest_ids: list[int]) -> None:
         await conn.execute(update(manifests).where(manifests.c.id.in_(manifest_ids)).values(pulled_at=utcnow()))
 
 
+async def touch_tags_pulled(conn: AsyncConnection, repository_tags: list[tuple[int, str]]) -> None:
+    """Record a pull time for each (repository id, tag name); one UPDATE per repository."""
+    by_repository: dict[int, list[str]] = {}
+    for repository_id, name in repository_tags:
+        by_repository.setdefault(repository_id, []).append(name)
+    now = utcnow()
+    for repository_id, names in sorted(by_repository.items()):
+        await conn.execute(update(tags).where(tags.c.repository_id == repository_id, tags.c.name.in_(names))
+                           .values(pulled_at=now))
+
+
+async def add_pull_counts(conn: AsyncConnection, counts: dict[int, int]) -> None:
+    """Add `counts[repository id]` pulls to each repository's pull_count (one UPDATE per distinct
+    count, so a burst of single pulls over many repositories is still one statement)."""
+    by_count: dict[int, list[int]] = {}
+    for repository_id, count in counts.items():
+        by_count.setdefault(count, []).append(repository_id)
+    for count, ids in sorted(by_count.items()):
+        await conn.execute(update(repositories).where(repositories.c.id.in_(sorted(ids)))
+                           .values(pull_count=repositories.c.pull_count + count))
+
+
 async def find_for_pull(conn: AsyncConnection, repository_name: str, reference: str, *,
                         by_digest: bool, with_content: bool = True) -> tuple[Any, int, dict[str, Any]] | None:
     """(manifest, project id, project metadata) for `repository_name` and a tag or digest, in ONE query.

@@ -22,6 +22,7 @@ from artifacts_support import (
     push_image,
     push_multiarch,
     push_referrer,
+    put_manifest,
     repo_url,
 )
 from harborapi.models import Artifact as HarborArtifact
@@ -461,3 +462,18 @@ async def test_list_accessories_pages_the_signatures(client: httpx.AsyncClient) 
     assert response.status_code == 200 and response.headers["x-total-count"] == "1"
     assert [(item["digest"], item["subject_artifact_id"]) for item in response.json()] == [
         (signature.digest, (await _get(client, "v1"))["id"])]
+
+
+async def test_pulls_set_the_tag_pull_time_and_count_in_the_repository(client: httpx.AsyncClient,
+                                                                       services: Services) -> None:
+    pushed = await push_image(client, REPO, "v1")
+    await put_manifest(client, REPO, "v2", pushed.content, OCI_MANIFEST)
+    for reference in ("v1", "v1", pushed.digest):
+        assert (await client.get(f"/v2/{REPO}/manifests/{reference}")).status_code == 200
+    assert (await client.head(f"/v2/{REPO}/manifests/v1")).status_code == 200  # a HEAD is not a pull
+    await services.flush()
+    tags = {tag["name"]: tag["pull_time"] for tag in (await _get(client, "v1"))["tags"]}
+    assert str(tags["v1"]).endswith("Z") and tags["v2"] is None
+    project, name = REPO.split("/", 1)
+    repository = (await client.get(f"/api/v2.0/projects/{project}/repositories/{name}")).json()
+    assert repository["pull_count"] == 3
