@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -194,3 +195,37 @@ async def test_an_event_is_dispatched_exactly_once(services: Services) -> None:
     assert seen == [{"manifest_id": 1}]
     async with services.db.read() as conn:
         assert await job_store.count_active(conn, ["echo"]) == 1
+
+
+async def test_a_committed_job_wakes_an_idle_worker_before_its_next_poll(services: Services) -> None:
+    ran = asyncio.Event()
+
+    async def handle(context: JobContext) -> None:
+        ran.set()
+
+    worker = Worker(services, {"wake": JobKind("wake", handle)}, poll_interval=600)
+    stop = asyncio.Event()
+    running = asyncio.create_task(worker.run(stop))
+    try:
+        await asyncio.sleep(0.2)  # the worker found nothing and waits for its (10 minute) poll
+        assert not ran.is_set()
+        await _enqueue(services, "wake", {})
+        await asyncio.wait_for(ran.wait(), 30)  # woken by the commit, not by the poll
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 30)
+
+
+async def test_a_rolled_back_enqueue_wakes_nobody(services: Services) -> None:
+    woken: list[bool] = []
+    job_store.listen(woken_hook := lambda: woken.append(True))
+    try:
+        with pytest.raises(RuntimeError):
+            async with services.db.write() as conn:
+                await job_store.enqueue(conn, "echo", {})
+                raise RuntimeError("abort the transaction")
+        assert woken == []
+        await _enqueue(services, "echo", {})
+        assert woken == [True]
+    finally:
+        job_store.unlisten(woken_hook)

@@ -28,6 +28,16 @@ BACKOFF_BASE_SECONDS = 10.0
 BACKOFF_MAX_SECONDS = 3600.0
 
 
+async def _first_of(first: asyncio.Event, second: asyncio.Event, seconds: float) -> None:
+    """Wait until either event is set, at most `seconds`."""
+    waits = [asyncio.ensure_future(first.wait()), asyncio.ensure_future(second.wait())]
+    try:
+        await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
+
+
 def backoff(attempt: int) -> float:
     """Seconds to wait before retry number `attempt` (1-based): 10 s, 20 s, 40 s, … capped at an hour."""
     return float(min(BACKOFF_MAX_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, attempt - 1)))
@@ -58,19 +68,22 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Work until `stop` is set, then wait for the jobs in flight."""
-        while not stop.is_set():
-            await self._slots.acquire()
-            try:
-                started = await self.claim_and_start()
-            except Exception:
-                log.exception("claiming a job failed")
-                started = False
-            if not started:
-                self._slots.release()
+        enqueued = asyncio.Event()
+        job_store.listen(enqueued.set)
+        try:
+            while not stop.is_set():
+                await self._slots.acquire()
                 try:
-                    await asyncio.wait_for(stop.wait(), self._poll_interval)
-                except TimeoutError:
-                    pass
+                    started = await self.claim_and_start()
+                except Exception:
+                    log.exception("claiming a job failed")
+                    started = False
+                if not started:
+                    self._slots.release()
+                    await _first_of(stop, enqueued, self._poll_interval)
+                    enqueued.clear()
+        finally:
+            job_store.unlisten(enqueued.set)
         if self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
 

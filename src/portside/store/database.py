@@ -9,7 +9,7 @@ mode. Never await storage or network I/O inside `write()`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -18,6 +18,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+_AFTER_COMMIT = "portside.after_commit"
+
+
+def after_commit(conn: AsyncConnection, hook: Callable[[], None]) -> None:
+    """Call `hook` (no I/O, no await) once `conn`'s `write()` transaction has committed; never
+    when it rolls back. The same hook registered twice runs once."""
+    conn.info.setdefault(_AFTER_COMMIT, {})[hook] = None
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -63,8 +70,14 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A connection inside one write transaction, committed when the block exits normally."""
+        hooks: dict[Callable[[], None], None] | None = None
         async with self._write_engine.begin() as conn:
-            yield conn
+            try:
+                yield conn
+            finally:  # `info` outlives the checkout: never leave hooks for the next transaction
+                hooks = conn.info.pop(_AFTER_COMMIT, None)
+        for hook in hooks or ():  # reached only when the block committed
+            hook()
 
     async def dispose(self) -> None:
         await self._write_engine.dispose()

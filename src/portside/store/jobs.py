@@ -7,6 +7,7 @@ job whose lease ran out (its worker died) is claimed again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,9 +16,27 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from portside.core.clock import utcnow
 from portside.domain.models import JobRecord
+from portside.store.database import after_commit
 from portside.store.tables import jobs
 
 ACTIVE = ("queued", "running")
+#: In-process workers to wake when a job is committed (so a queued scan starts at once instead of
+#: at the worker's next poll; workers in other processes still poll).
+_listeners: set[Callable[[], None]] = set()
+
+
+def listen(wake: Callable[[], None]) -> None:
+    """Call `wake` after every commit that enqueued a job in this process."""
+    _listeners.add(wake)
+
+
+def unlisten(wake: Callable[[], None]) -> None:
+    _listeners.discard(wake)
+
+
+def _wake_listeners() -> None:
+    for wake in list(_listeners):
+        wake()
 
 
 async def enqueue(conn: AsyncConnection, kind: str, params: dict[str, Any], *, execution_id: int | None = None,
@@ -29,6 +48,7 @@ async def enqueue(conn: AsyncConnection, kind: str, params: dict[str, Any], *, e
         max_attempts=max_attempts, run_after=run_after or now, log="", stop_requested=False,
         created_at=now, updated_at=now,
     ).returning(jobs.c.id))
+    after_commit(conn, _wake_listeners)
     return int(result.scalar_one())
 
 
