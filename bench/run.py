@@ -17,7 +17,16 @@ Clients used:
 * small blobs and tags: 16 threads, each with its own persistent ``http.client`` connection
   (much lighter than an httpx client, so the client is less of a bottleneck);
 * tags list: ``GET …/tags/list?n=100`` following ``Link: <…>; rel="next"`` until done;
-* RSS: ``VmHWM`` (and a 0.1 s ``VmRSS`` sampler) from ``/proc`` summed over the server's process tree.
+* RSS: ``VmHWM`` (and a 0.1 s ``VmRSS`` sampler) from ``/proc`` summed over the server's process tree;
+* vulnerability scan (bench/scan_phase.py): a generated ``--scan-image-mib`` image with package
+  databases, scanned by Portside (first, then all layers cached: ``POST …/scan``, poll until Success)
+  against reading its layers once from the reference (``curl -o /dev/null``, sequential).
+
+* portal pages at scale (bench/portal_phase.py, Portside only): 1,000 projects and a repository of
+  10,000 artifacts, then the server's HTML time (http.client) and, in chromium via Playwright,
+  first-contentful-paint and DOMContentLoaded of the repository, projects-list and artifact pages.
+
+``--phases`` picks phases (e.g. ``--phases scan``).
 
 Only the Python standard library is used. Only 127.0.0.1 is contacted.
 """
@@ -813,7 +822,7 @@ class Metric:
 
     name: str
     unit: str
-    target: str  # ">=1.5", ">=1.0", "<=1.0" (ratio) or "<200MB" (Portside absolute)
+    target: str  # ">=1.5", ">=1.0", "<=1.0" (ratio), "<200MB", "<1s" or "<1000ms" (Portside absolute)
     info: bool = False
     values: dict[str, list[float]] = field(default_factory=lambda: {n: [] for n in SERVER_NAMES})
     errors: dict[str, list[str]] = field(default_factory=lambda: {n: [] for n in SERVER_NAMES})
@@ -835,6 +844,12 @@ class Metric:
         if self.target.startswith("<") and self.target.endswith("MB"):
             p = self.median("portside")
             return None if p is None else p < float(self.target[1:-2])
+        if self.target.startswith("<") and self.target.endswith("ms"):  # values in s (unit "s")
+            p = self.median("portside")
+            return None if p is None else p * 1000 < float(self.target[1:-2])
+        if self.target.startswith("<") and self.target.endswith("s"):
+            p = self.median("portside")
+            return None if p is None else p < float(self.target[1:-1])
         ratio = self.ratio()
         if ratio is None:
             return None
@@ -874,7 +889,7 @@ class Bench:
             self.fail(metric, server, msg)
             return
         metric.values[server.name].append(value)
-        log(f"  {server.name:9s} {metric.name}: {value:.1f} {metric.unit}")
+        log(f"  {server.name:9s} {metric.name}: {fmt(value, metric.unit)}")
 
     def fail(self, metric: Metric, server: Server, msg: str) -> None:
         """Keep an error for the table's error list."""
@@ -977,7 +992,7 @@ def fmt(value: float | None, unit: str) -> str:
         return "ERR"
     if unit == "s":
         return f"{value * 1000:.0f} ms"
-    if unit in ("req/s", "blobs/s", "tags/s", "pages"):
+    if unit in ("req/s", "blobs/s", "tags/s", "pages", "findings", "projects/s", "artifacts/s"):
         return f"{value:.0f} {unit}"
     return f"{value:.1f} {unit}"
 
@@ -988,6 +1003,10 @@ def target_text(m: Metric) -> str:
         return "-"
     if m.target.endswith("MB"):
         return f"Portside {m.target[0]} {m.target[1:-2]} MB"
+    if m.target.startswith("<") and m.target.endswith("ms"):
+        return f"Portside < {m.target[1:-2]} ms" + (" (info)" if m.info else "")
+    if m.target.startswith("<") and m.target.endswith("s"):
+        return f"Portside < {m.target[1:-1]} s" + (" (info)" if m.info else "")
     return f"{m.target[:2]} {m.target[2:]}x" + (" (info)" if m.info else "")
 
 
@@ -1008,8 +1027,7 @@ def table_rows(metrics: list[Metric]) -> list[list[str]]:
         rows.append(
             [
                 m.name,
-                fmt(m.median("portside"), m.unit),
-                fmt(m.median("reference"), m.unit),
+                *(fmt(m.median(n), m.unit) if m.values[n] or m.errors[n] else "-" for n in SERVER_NAMES),
                 "-" if ratio is None else f"{ratio:.2f}x",
                 target_text(m),
                 met_text(m),
@@ -1063,12 +1081,17 @@ def error_lines(metrics: list[Metric]) -> list[str]:
 # --------------------------------------------------------------------------------------------------
 
 
+PHASES = ("blob", "small", "scan", "portal")
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
     here = Path(__file__).resolve().parent
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--runs", type=int, default=2, help="runs per measurement (median), default 2")
     p.add_argument("--blob-size-mib", type=int, default=1024, help="size of the big blob, default 1024")
+    p.add_argument("--scan-image-mib", type=int, default=500, help="size of the scan phase's image, default 500")
+    p.add_argument("--phases", default=",".join(PHASES), help=f"comma-separated subset of {','.join(PHASES)}")
     p.add_argument("--out", type=Path, default=here / "results.json", help="JSON output path")
     p.add_argument("--tmp-dir", type=Path, default=None, help="parent directory for temporary files")
     p.add_argument(
@@ -1087,8 +1110,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.access_log = args.access_log == "on"
     if args.portside_cmd is None:
         args.portside_cmd = PORTSIDE_CMD + PORTSIDE_FLAGS + PORTSIDE_LOG_FLAGS[args.access_log]
-    if args.runs < 1 or args.blob_size_mib < 1:
-        p.error("--runs and --blob-size-mib must be >= 1")
+    if args.runs < 1 or args.blob_size_mib < 1 or args.scan_image_mib < 1:
+        p.error("--runs, --blob-size-mib and --scan-image-mib must be >= 1")
+    args.phases = tuple(name.strip() for name in args.phases.split(",") if name.strip())
+    if not args.phases or set(args.phases) - set(PHASES):
+        p.error(f"--phases: choose from {','.join(PHASES)}")
     return args
 
 
@@ -1130,12 +1156,23 @@ def run_bench(args: argparse.Namespace) -> tuple[list[Metric], dict[str, str]]:
     """Generate the blob, start both servers, run every phase; always clean up."""
     root = Path(tempfile.mkdtemp(prefix="portside-bench-", dir=args.tmp_dir))
     try:
-        log(f"generating {args.blob_size_mib} MiB random blob in {root}")
-        blob = make_big_blob(root / "blob.bin", args.blob_size_mib)
+        import portal_phase  # here, not at the top: these import from this module (``run``)
+        import scan_phase
+
+        blob_mib = args.blob_size_mib if "blob" in args.phases else 0
+        log(f"generating {blob_mib} MiB random blob in {root}")
+        blob = make_big_blob(root / "blob.bin", blob_mib)
+        scan_image = scan_phase.prepare(args, root) if "scan" in args.phases else None  # before Portside starts
         with running_servers(args, root) as servers:
             bench = Bench(servers, args.runs, blob, root)
-            bench.blob_phases()
-            bench.small_phases()
+            if "blob" in args.phases:
+                bench.blob_phases()
+            if "small" in args.phases:
+                bench.small_phases()
+            if scan_image is not None:
+                scan_phase.run_scan_phase(bench, args, scan_image)
+            if "portal" in args.phases:
+                portal_phase.run_portal_phase(bench, args)
             return list(bench.metrics.values()), {s.name: shlex.join(s.command) for s in servers}
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -1143,7 +1180,8 @@ def run_bench(args: argparse.Namespace) -> tuple[list[Metric], dict[str, str]]:
 
 def report(args: argparse.Namespace, metrics: list[Metric], commands: dict[str, str]) -> list[str]:
     """Print the table (and errors), write the JSON; return the error lines."""
-    print(f"Portside vs docker-registry: median of {args.runs} run(s), blob {args.blob_size_mib} MiB")
+    print(f"Portside vs docker-registry: median of {args.runs} run(s), blob {args.blob_size_mib} MiB, "
+          f"scan image {args.scan_image_mib} MiB, phases {','.join(args.phases)}")
     print(render_table(metrics))
     errors = error_lines(metrics)
     if errors:
@@ -1153,6 +1191,8 @@ def report(args: argparse.Namespace, metrics: list[Metric], commands: dict[str, 
     meta = {
         "runs": args.runs,
         "blob_size_mib": args.blob_size_mib,
+        "scan_image_mib": args.scan_image_mib,
+        "phases": list(args.phases),
         "access_log": args.access_log,
         "portside_auth": "admin Bearer token" if args.portside_admin_password else "none",
         "commands": commands,
@@ -1182,4 +1222,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    sys.modules.setdefault("run", sys.modules[__name__])  # so that bench/*_phase.py's ``from run import`` is us
     sys.exit(main())

@@ -8,9 +8,12 @@ session never collide with another session's (the PostgreSQL suite shares one da
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import io
 import json
 import secrets
+import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -255,3 +258,59 @@ def build_multi_arch_index(umoci: Umoci, workdir: Path) -> OciImageIndex:
     descriptor = layout.tag("latest", OCI_INDEX, raw)
     umoci.gc(layout)
     return OciImageIndex(layout=layout, ref="latest", digest=descriptor["digest"], raw=raw, children=children)
+
+
+
+#: Python packages the test advisories of shared/testdata/osv cover (see tests/scan_images.py):
+#: PyYAML 5.3.1 (CVE-2020-14343, Critical), Jinja2 2.10 (one Medium, one without severity) and
+#: urllib3 2.0.3 (three Medium).
+VULNERABLE_PYTHON_PACKAGES: tuple[tuple[str, str], ...] = (("PyYAML", "5.3.1"), ("Jinja2", "2.10"),
+                                                            ("urllib3", "2.0.3"))
+SITE_PACKAGES = "usr/lib/python3.11/site-packages"
+OCI_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
+
+
+def _tar_gzip_layer(files: dict[str, bytes]) -> tuple[bytes, str]:
+    """A reproducible tar+gzip layer of `files` and its diff id (the digest of the tar).
+
+    Built in Python, not with umoci: Debian's umoci 0.4.7 ends its layer tars without the
+    last block's padding and the end-of-archive blocks (GNU tar: "Unexpected EOF in archive"),
+    which the scanner rightly refuses as truncated."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
+        for path, content in files.items():
+            info = tarfile.TarInfo(path)
+            info.size, info.mode, info.mtime = len(content), 0o644, 1_700_000_000
+            archive.addfile(info, io.BytesIO(content))
+    tar = buffer.getvalue()
+    return gzip.compress(tar, mtime=0), sha256_digest(tar)
+
+
+def build_vulnerable_notebook(workdir: Path) -> OciImage:
+    """A linux/amd64 notebook image (the skaha labels) whose second layer installs
+    VULNERABLE_PYTHON_PACKAGES (their dist-info METADATA); tag `latest`, unique per session."""
+    nonce = secrets.token_hex(16).encode()
+    layout = OciLayout(workdir / "vulnerable-notebook")
+    layout.path.mkdir(parents=True, exist_ok=True)
+    (layout.path / "oci-layout").write_text(json.dumps({"imageLayoutVersion": "1.0.0"}))
+    (layout.path / "index.json").write_text(json.dumps({"schemaVersion": 2, "manifests": []}))
+    packages = {f"{SITE_PACKAGES}/{name}-{version}.dist-info/METADATA":
+                f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\nLicense: MIT\n".encode()
+                for name, version in VULNERABLE_PYTHON_PACKAGES}
+    layers = [_tar_gzip_layer({"etc/portside-e2e/nonce": nonce, "etc/motd": b"a notebook with old packages\n"}),
+              _tar_gzip_layer({**packages, "opt/notebook/nonce": nonce[::-1]})]
+    config = json.dumps({
+        "architecture": "amd64", "os": "linux", "created": "2024-03-15T10:30:00Z",
+        "config": {"Cmd": ["/bin/sh"], "WorkingDir": "/opt", "Labels": NOTEBOOK_LABELS},
+        "rootfs": {"type": "layers", "diff_ids": [diff_id for _, diff_id in layers]},
+        "history": [{"created": "2024-03-15T10:30:00Z", "created_by": "ADD notebook files"},
+                    {"created": "2024-03-15T10:30:00Z", "created_by": "RUN pip install PyYAML Jinja2 urllib3"}],
+    }, separators=(",", ":")).encode()
+    manifest = json.dumps({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": OCI_CONFIG, "digest": layout.write_blob(config), "size": len(config)},
+        "layers": [{"mediaType": OCI_LAYER, "digest": layout.write_blob(blob), "size": len(blob)}
+                   for blob, _ in layers],
+    }, separators=(",", ":")).encode()
+    layout.tag("latest", OCI_MANIFEST, manifest)
+    return image_from_layout(layout, "latest")

@@ -36,10 +36,12 @@ from portside.services.deps import ServiceDeps
 from portside.services.layer_analyses import LayerAnalyses, LayerFailed
 from portside.services.policies import Allowlist, PullPolicy
 from portside.services.scan_queue import Target, queue_scan, refresh_parents, scannable_children, scanner_info
+from portside.services.severity_distribution import SeverityDistribution, severity_distribution
 from portside.services.vulndb import VulnerabilityDatabase
 from portside.storage.blobs import BlobStorage
 from portside.store import artifacts as artifact_store
 from portside.store import scans as scan_store
+from portside.store.scan_summaries import project_scan_states
 from portside.store.scans import ReportRow
 
 if TYPE_CHECKING:
@@ -240,6 +242,25 @@ class ScanService:
         async with self._db.write() as conn:
             await scan_store.finish(conn, report_id, status=status, message=message)
             await refresh_parents(conn, manifest_id)
+
+    # --- the portal's reads ------------------------------------------------------------------------
+
+    async def project_severity_counts(self, principal: Principal, project: Project) -> SeverityDistribution:
+        """The severity distribution of the project's listed artifacts (newest report each), one
+        query; raises Denied/Unauthorized without the project's `scan` read permission."""
+        await self._deps.access.require(principal, project.name, "scan", "read")
+        async with self._db.read() as conn:
+            states = await project_scan_states(conn, project.id, REPORT_MIME)
+        return severity_distribution(states)
+
+    async def latest_report(self, principal: Principal, project: Project, repository_name: str,
+                            reference: str) -> ReportRow | None:
+        """The artifact's newest report row (status, severity, summary, error message), None if it
+        was never scanned; for the artifact page. Raises NotFound, Denied/Unauthorized."""
+        await self._deps.access.require(principal, project.name, "scan", "read")
+        async with self._db.read() as conn:
+            row = await find_artifact(conn, project, repository_name, reference)
+            return (await scan_store.latest_for_digests(conn, [row.digest], REPORT_MIME)).get(row.digest)
 
 
 def deps_of(services: Services) -> ServiceDeps:

@@ -81,6 +81,17 @@ class DatabaseStatus:
     last_import: ImportRecord | None
 
 
+@dataclass(frozen=True, slots=True)
+class ImportRuns:
+    """What the import runs say now: the run in progress (if any), the last one that finished
+    well and the last one that failed. A `Running` row older than the newest finished run is
+    not `running`: its process ended without recording an outcome (killed, or the host went down)."""
+
+    running: ImportRecord | None
+    last_success: ImportRecord | None
+    last_error: ImportRecord | None
+
+
 ProgressCallback = Callable[[ImportProgress], None]
 
 
@@ -306,6 +317,15 @@ class VulnerabilityDatabase:
         async with self._db.read() as conn:
             return DatabaseStatus(await vulndb_store.advisory_total(conn), await vulndb_store.advisory_counts(conn),
                                   await vulndb_store.last_import(conn))
+
+    async def import_runs(self) -> ImportRuns:
+        """The running, last successful and last failed import (one query)."""
+        async with self._db.read() as conn:
+            latest = await vulndb_store.latest_import_per_status(conn)
+        success, error, running = latest.get("Success"), latest.get("Error"), latest.get("Running")
+        newest_finished = max((run.id for run in (success, error) if run is not None), default=0)
+        return ImportRuns(running=running if running is not None and running.id > newest_finished else None,
+                          last_success=success, last_error=error)
 
     # matching
 

@@ -197,12 +197,21 @@ async def finish_import(conn: AsyncConnection, import_id: int, *, status: str, i
         finished_at=finished_at))
 
 
-async def last_import(conn: AsyncConnection) -> ImportRecord | None:
-    """The most recently started import run, if any."""
-    row = (await conn.execute(select(vulndb_imports).order_by(vulndb_imports.c.id.desc()).limit(1))).first()
-    if row is None:
-        return None
+def _import_record(row: Any) -> ImportRecord:
     return ImportRecord(id=row.id, source=row.source, status=row.status, imported=row.imported,
                         unchanged=row.unchanged, skipped=row.skipped, errors=tuple(row.errors),
                         started_at=_as_utc(row.started_at),
                         finished_at=None if row.finished_at is None else _as_utc(row.finished_at))
+
+
+async def last_import(conn: AsyncConnection) -> ImportRecord | None:
+    """The most recently started import run, if any."""
+    row = (await conn.execute(select(vulndb_imports).order_by(vulndb_imports.c.id.desc()).limit(1))).first()
+    return None if row is None else _import_record(row)
+
+
+async def latest_import_per_status(conn: AsyncConnection) -> dict[str, ImportRecord]:
+    """The most recently started run of each status (Running, Success, Error), in one query."""
+    newest = select(func.max(vulndb_imports.c.id)).group_by(vulndb_imports.c.status)
+    rows = await conn.execute(select(vulndb_imports).where(vulndb_imports.c.id.in_(newest)))
+    return {row.status: _import_record(row) for row in rows}

@@ -19,6 +19,7 @@ from portside.web.ui.pages_account import audit_query
 from portside.web.ui.paths import project_path
 from portside.web.ui.permissions import project_for
 from portside.web.ui.rendering import Pager, action, field, page, render
+from portside.web.ui.severity_charts import project_severities
 from portside.web.ui.visitor import Visitor
 
 PAGE_SIZE = 15
@@ -67,7 +68,8 @@ async def summary(request: Request, visitor: Visitor) -> Response:
         quota = min(100.0, round(100 * counts.storage_used / counts.storage_limit, 1))
     members = [(ROLE_NAMES[int(role)], n) for role, n in counts.member_counts.items()] if counts.member_counts else None
     return render(visitor, "project_summary.html", project=project, view=view, can=can, tab="summary",
-                  counts=counts, quota_percent=quota, members_by_role=members)
+                  counts=counts, quota_percent=quota, members_by_role=members,
+                  severities=await project_severities(visitor, project, can))
 
 
 @page

@@ -1,5 +1,6 @@
-"""The repository view (description, artifacts with tags, sizes, platforms and labels; tag and
-delete actions; pull commands) and the artifact details page."""
+"""The repository view (description, artifacts with tags, sizes, platforms, labels and scan
+state; tag and delete actions; pull commands) and the artifact details page (scan button and
+status, the vulnerability report loaded by portal.js, labels to attach and detach)."""
 
 from __future__ import annotations
 
@@ -17,14 +18,19 @@ from portside.domain import media_types as mt
 from portside.domain.errors import BadRequest, NotFound
 from portside.domain.models import Project
 from portside.services.artifacts import ArtifactOptions, ArtifactView
+from portside.services.row_ids import MAX_ROW_ID
+from portside.services.scanning import scan_service
 from portside.store import artifacts as artifact_store
 from portside.store.labels import LabelRow
+from portside.store.scans import ReportRow
 from portside.web.ui.paths import artifact_path, path_quote, project_path, repository_path
-from portside.web.ui.permissions import project_for
+from portside.web.ui.permissions import ProjectPermissions, project_for
 from portside.web.ui.rendering import Pager, action, field, page, render
+from portside.web.ui.severity_charts import SeverityChart, summary_chart
 from portside.web.ui.visitor import Visitor
 
 ARTIFACTS_PER_PAGE = 25
+LABELS_OFFERED = 100  # per scope: the attach menu is a select, not a search
 WITH_LABELS = ArtifactOptions(with_tag=True, with_label=True, with_accessory=True)
 _COLOR_RE = re.compile(r"^#[0-9A-Fa-f]{3,8}$")
 
@@ -108,9 +114,40 @@ async def repository(request: Request, visitor: Visitor) -> Response:
     views, pager.total = await services.artifacts.list_artifacts(
         principal, project, name, q, "-push_time", WITH_LABELS, offset=pager.offset, limit=ARTIFACTS_PER_PAGE)
     host = registry_host(request, visitor)
+    items = [_artifact_item(view, host) for view in views]
+    scans = await _scan_overviews(visitor, can, [view.row.digest for view in views])
+    for item in items:
+        item["scan"] = scans.get(item["view"].row.digest)
     return render(visitor, "repository.html", project=project, can=can, repository=row, short_name=name,
-                  items=[_artifact_item(view, host) for view in views], pager=pager, search=search,
-                  action_url=ActionUrls(project.name, name))
+                  items=items, pager=pager, search=search, action_url=ActionUrls(project.name, name),
+                  shows_scans=can("scan", "read"))
+
+
+@dataclass(frozen=True, slots=True)
+class ScanState:
+    """An artifact's newest scan as the pages show it."""
+
+    status: str
+    severity: str
+    chart: SeverityChart
+    message: str = ""
+
+    @property
+    def active(self) -> bool:
+        return self.status in ("Pending", "Running")
+
+
+async def _scan_overviews(visitor: Visitor, can: ProjectPermissions, digests: list[str]) -> dict[str, ScanState]:
+    """The page's artifacts' scan states (one query), {} for visitors who may not read scans."""
+    if not digests or not can("scan", "read"):
+        return {}
+    overviews = await scan_service(visitor.services).overview(digests)
+    found = {}
+    for digest, by_mime in overviews.items():
+        for summary in by_mime.values():
+            found[digest] = ScanState(str(summary.get("scan_status", "")), str(summary.get("severity", "None")),
+                                      summary_chart(summary.get("summary")))
+    return found
 
 
 @action
@@ -189,10 +226,34 @@ def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def vulnerabilities_url(project: Project, name: str, digest: str) -> str:
-    """The API's report addition (Harbor double-encodes `/` in repository names)."""
+def artifact_api_path(project: Project, name: str, digest: str) -> str:
+    """The artifact in the API, for portal.js (Harbor double-encodes `/` in repository names)."""
     return (f"/api/v2.0/projects/{quote(project.name, safe='')}/repositories/{quote(quote(name, safe=''), safe='')}"
-            f"/artifacts/{quote(digest, safe=':')}/additions/vulnerabilities")
+            f"/artifacts/{quote(digest, safe=':')}")
+
+
+def _scan_state(report: ReportRow | None) -> ScanState | None:
+    if report is None:
+        return None
+    return ScanState(report.status, report.severity, summary_chart(report.summary), report.status_message)
+
+
+async def _label_choices(visitor: Visitor, project: Project, can: ProjectPermissions,
+                         attached: list[LabelRow]) -> list[tuple[str, list[LabelRow]]]:
+    """The labels the visitor may attach, grouped (project's, global), minus those attached."""
+    if not can("artifact-label", "create"):
+        return []
+    labels = visitor.services.labels
+    taken = {label.id for label in attached}
+    groups = []
+    if can("label", "list"):
+        own, _ = await labels.list_labels(visitor.principal, scope="p", project_id=project.id, name=None, q=None,
+                                          sort="name", offset=0, limit=LABELS_OFFERED)
+        groups.append(("Project labels", [label for label in own if label.id not in taken]))
+    shared, _ = await labels.list_labels(visitor.principal, scope="g", project_id=None, name=None, q=None,
+                                         sort="name", offset=0, limit=LABELS_OFFERED)
+    groups.append(("Global labels", [label for label in shared if label.id not in taken]))
+    return [(title, found) for title, found in groups if found]
 
 
 @page
@@ -205,11 +266,57 @@ async def artifact(request: Request, visitor: Visitor) -> Response:
     config = _mapping(extra.get("config"))
     labels = _mapping(config.get("Labels"))
     manifest = await _manifest_json(visitor, view)
-    scans = "vulnerabilities" in view.additions and hasattr(services, "scanning")
+    scannable = "vulnerabilities" in view.additions
+    scan = _scan_state(await scan_service(services).latest_report(principal, project, name, view.row.digest)
+                       if scannable and can("scan", "read") else None)
+    shows_report = scan is not None and scan.status == "Success" and can("artifact-addition", "read")
     host = registry_host(request, visitor)
+    api_path = artifact_api_path(project, name, view.row.digest)
     return render(visitor, "artifact.html", project=project, can=can, short_name=name, item=_artifact_item(view, host),
                   view=view, extra=extra, config_labels=sorted(labels.items()), layers=_layers(manifest),
                   history=await _build_history(visitor, project, name, view), is_index=view.row.manifest_media_type
-                  in mt.INDEXES, vulnerabilities_url=vulnerabilities_url(project, name, view.row.digest) if scans
-                  else None, repository_link=repository_path(view.row.repository_name),
-                  action_url=ActionUrls(project.name, name))
+                  in mt.INDEXES, scannable=scannable, scan=scan,
+                  vulnerabilities_url=f"{api_path}/additions/vulnerabilities" if shows_report else None,
+                  overview_url=f"{api_path}/scan/overview", repository_link=repository_path(view.row.repository_name),
+                  action_url=ActionUrls(project.name, name),
+                  label_choices=await _label_choices(visitor, project, can, view.labels or []))
+
+
+@action
+async def scan(request: Request, visitor: Visitor, form: FormData) -> tuple[str, str]:
+    """Queue a scan of the artifact (the policy's `scan create`; idempotent while one runs)."""
+    project, _can = await project_for(visitor.services, visitor.principal, request.path_params["project"])
+    await scan_service(visitor.services).request_scan(visitor.principal, project, _repository_name(request),
+                                                      _reference(request))
+    return "", "Scan requested."
+
+
+@action
+async def stop_scan(request: Request, visitor: Visitor, form: FormData) -> tuple[str, str]:
+    project, _can = await project_for(visitor.services, visitor.principal, request.path_params["project"])
+    await scan_service(visitor.services).stop(visitor.principal, project, _repository_name(request),
+                                              _reference(request))
+    return "", "Scan stopped."
+
+
+def _label_id(form: FormData) -> int:
+    raw = field(form, "label_id", 12)
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_ROW_ID:
+        raise BadRequest("choose a label")
+    return int(raw)
+
+
+@action
+async def attach_label(request: Request, visitor: Visitor, form: FormData) -> tuple[str, str]:
+    project, _can = await project_for(visitor.services, visitor.principal, request.path_params["project"])
+    await visitor.services.labels.attach(visitor.principal, visitor.actor(request), project,
+                                         _repository_name(request), _reference(request), _label_id(form))
+    return "", "Label added."
+
+
+@action
+async def detach_label(request: Request, visitor: Visitor, form: FormData) -> tuple[str, str]:
+    project, _can = await project_for(visitor.services, visitor.principal, request.path_params["project"])
+    await visitor.services.labels.detach(visitor.principal, visitor.actor(request), project,
+                                         _repository_name(request), _reference(request), _label_id(form))
+    return "", "Label removed."

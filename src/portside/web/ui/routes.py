@@ -21,6 +21,7 @@ from starlette.types import ASGIApp
 from portside.domain.errors import NotFound, RegistryError
 from portside.services.bundle import Services
 from portside.web.ui import pages_account as account
+from portside.web.ui import pages_admin as admin
 from portside.web.ui import pages_projects as projects
 from portside.web.ui import pages_repositories as repos
 from portside.web.ui.rendering import error_page
@@ -42,6 +43,18 @@ def _routes() -> list[BaseRoute]:
         Route("/harbor/admin/users", account.admin_users),
         Route("/harbor/admin/users", account.create_user, methods=post),
         Route("/harbor/admin/logs", account.admin_logs),
+        Route(admin.LABELS, admin.labels),
+        Route(admin.LABELS, admin.create_label, methods=post),
+        Route(f"{admin.LABELS}/{{label_id}}", admin.update_label, methods=post),
+        Route(f"{admin.LABELS}/{{label_id}}/delete", admin.delete_label, methods=post),
+        Route(admin.SCANNERS, admin.scanners),
+        Route(admin.SCANNERS, admin.register_scanner, methods=post),
+        Route(f"{admin.SCANNERS}/{{registration}}/default", admin.make_default_scanner, methods=post),
+        Route(f"{admin.SCANNERS}/{{registration}}/enabled", admin.enable_scanner, methods=post),
+        Route(f"{admin.SCANNERS}/{{registration}}/delete", admin.delete_scanner, methods=post),
+        Route(admin.VULNERABILITY_DATABASE, admin.vulnerability_database),
+        Route(f"{admin.VULNERABILITY_DATABASE}/scan-all", admin.scan_all_now, methods=post),
+        Route(f"{admin.VULNERABILITY_DATABASE}/scan-all-schedule", admin.set_scan_all_schedule, methods=post),
         Route("/harbor/projects", projects.projects),
         Route("/harbor/projects", projects.create_project, methods=post),
         Route(P, projects.summary),
@@ -60,6 +73,10 @@ def _routes() -> list[BaseRoute]:
         Route(f"{P}/tag/{{repository:path}}/{{reference}}", repos.add_tag, methods=post),
         Route(f"{P}/untag/{{repository:path}}/{{reference}}", repos.remove_tag, methods=post),
         Route(f"{P}/delete-artifact/{{repository:path}}/{{reference}}", repos.delete_artifact, methods=post),
+        Route(f"{P}/scan/{{repository:path}}/{{reference}}", repos.scan, methods=post),
+        Route(f"{P}/stop-scan/{{repository:path}}/{{reference}}", repos.stop_scan, methods=post),
+        Route(f"{P}/attach-label/{{repository:path}}/{{reference}}", repos.attach_label, methods=post),
+        Route(f"{P}/detach-label/{{repository:path}}/{{reference}}", repos.detach_label, methods=post),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 
