@@ -76,6 +76,17 @@ def _next_member(archive: _StreamingTarFile, stream: CountingReader) -> tarfile.
         stream.set_ceiling(None)
 
 
+def _ends_after_complete_member(error: tarfile.ReadError, previous: tarfile.TarInfo | None,
+                                stream: CountingReader) -> bool:
+    """Whether the archive just stops after the last member's complete data, without the
+    padding to 512 bytes and the end-of-archive blocks. Debian's umoci 0.4.7 (`umoci insert`)
+    writes layers like that; every byte of every file is there, so they are read as complete
+    rather than rejected as truncated (a member cut short inside its data still is)."""
+    if previous is None or "unexpected end" not in str(error):
+        return False
+    return stream.count >= previous.offset_data + (previous.size if previous.isreg() else 0)
+
+
 def iterate_members(stream: CountingReader, max_members: int) -> Iterator[tuple[tarfile.TarFile, tarfile.TarInfo]]:
     """Yield `(archive, member)` for each member; read a member's data with
     `archive.extractfile(member)` before advancing (the stream cannot go back).
@@ -94,8 +105,14 @@ def iterate_members(stream: CountingReader, max_members: int) -> Iterator[tuple[
     finally:
         stream.set_ceiling(None)
     with archive:
+        previous: tarfile.TarInfo | None = None
         for count in range(max_members + 1):
-            member = _next_member(archive, stream)
+            try:
+                member = _next_member(archive, stream)
+            except tarfile.ReadError as error:
+                if not _ends_after_complete_member(error, previous, stream):
+                    raise
+                return
             # Stream mode appends every header to `members`; one layer can have millions.
             archive.members.clear()
             if member is None:
@@ -103,3 +120,4 @@ def iterate_members(stream: CountingReader, max_members: int) -> Iterator[tuple[
             if count == max_members:
                 raise LayerRejected(f"more than {max_members} tar members")
             yield archive, member
+            previous = member

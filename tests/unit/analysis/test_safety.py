@@ -21,11 +21,13 @@ import zstandard
 from portside.analysis import LayerAnalysis, LayerRejected, Limits
 
 from .tarballs import (
+    Entry,
     analyse,
     end_of_archive,
     file,
     layer,
     oversized_pax_header,
+    packages_by_name,
     sparse_extension_chain,
     sparse_member,
     tar_bytes,
@@ -199,3 +201,21 @@ def test_a_truncated_zstd_layer_is_rejected_as_truncated() -> None:
 
     with pytest.raises(LayerRejected, match="^truncated$"):
         analyse(blob[: len(blob) // 2])
+
+
+def _without_padding_and_end_blocks(*entries: Entry) -> bytes:
+    """The archive as Debian's umoci 0.4.7 writes it: cut right after the last member's data."""
+    blob = tar_bytes(*entries)
+    last = tarfile.open(fileobj=io.BytesIO(blob)).getmembers()[-1]
+    return blob[:last.offset_data + last.size]
+
+
+def test_a_layer_that_stops_right_after_its_last_files_data_is_read_whole() -> None:
+    status = "Package: curl\nStatus: install ok installed\nVersion: 7.88.1-10\n"
+    payload = b"z" * 1001  # not a multiple of 512: the padding that umoci leaves out is 23 bytes
+    blob = _without_padding_and_end_blocks(file("var/lib/dpkg/status", status),
+                                           file("srv/last.bin", payload))
+    assert len(blob) % 512 != 0
+    assert packages_by_name(analyse(gzip.compress(blob)))["curl"][0] == "7.88.1-10"
+    with pytest.raises(LayerRejected, match="^truncated$"):  # one byte of the data missing still is
+        analyse(gzip.compress(blob[:-1]))
