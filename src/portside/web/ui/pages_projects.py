@@ -173,11 +173,18 @@ def _flag(form: FormData, name: str) -> str:
     return "true" if field(form, name) == "true" else "false"
 
 
-@page
-async def robots(request: Request, visitor: Visitor) -> Response:
-    project, can = await project_for(visitor.services, visitor.principal, request.path_params["project"])
-    pager = Pager(request, PAGE_SIZE)
-    found, pager.total = await visitor.services.robots.list_robots(
-        visitor.principal, f"Level=project,ProjectID={project.id}", None, pager.offset, PAGE_SIZE)
-    return render(visitor, "project_robots.html", project=project, can=can, tab="robots", robots=found,
-                  pager=pager)
+@action
+async def delete_project(request: Request, visitor: Visitor, form: FormData) -> tuple[str, str]:
+    """Delete an empty project (Harbor's 412 message while it still has repositories)."""
+    project, _can = await project_for(visitor.services, visitor.principal, request.path_params["project"])
+    await visitor.services.projects.delete(visitor.principal, visitor.actor(request), project, force=False)
+    return "/harbor/projects", f"Project {project.name} deleted."
+
+
+@action
+async def delete_repository(request: Request, visitor: Visitor, form: FormData) -> tuple[str, str]:
+    """Delete a repository with all its artifacts and tags."""
+    project, _can = await project_for(visitor.services, visitor.principal, request.path_params["project"])
+    name = str(request.path_params["repository"]).strip("/")
+    await visitor.services.repositories.delete(visitor.principal, visitor.actor(request), project, name)
+    return project_path(project.name, "repositories"), f"Repository {project.name}/{name} deleted."

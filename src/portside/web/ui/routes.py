@@ -24,6 +24,7 @@ from portside.web.ui import pages_account as account
 from portside.web.ui import pages_admin as admin
 from portside.web.ui import pages_projects as projects
 from portside.web.ui import pages_repositories as repos
+from portside.web.ui import pages_robots as robots
 from portside.web.ui.rendering import error_page
 from portside.web.ui.visitor import visitor_of
 
@@ -66,7 +67,13 @@ def _routes() -> list[BaseRoute]:
         Route(f"{P}/logs", projects.logs),
         Route(f"{P}/configuration", projects.configuration),
         Route(f"{P}/configuration", projects.update_configuration, methods=post),
-        Route(f"{P}/robots", projects.robots),
+        Route(f"{P}/robots", robots.robots),
+        Route(f"{P}/robots", robots.create_robot, methods=post),
+        Route(f"{P}/robots/{{robot_id}}/enable", robots.toggle_robot, methods=post),
+        Route(f"{P}/robots/{{robot_id}}/secret", robots.refresh_secret, methods=post),
+        Route(f"{P}/robots/{{robot_id}}/delete", robots.delete_robot, methods=post),
+        Route(f"{P}/delete", projects.delete_project, methods=post),
+        Route(f"{P}/delete-repository/{{repository:path}}", projects.delete_repository, methods=post),
         Route(f"{P}/repositories/{{repository:path}}", repos.repository),
         Route(f"{P}/describe/{{repository:path}}", repos.describe, methods=post),
         Route(f"{P}/artifacts/{{repository:path}}/{{reference}}", repos.artifact),
