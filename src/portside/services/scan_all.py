@@ -3,8 +3,9 @@ vulnerability database changed, as one SCAN_ALL execution.
 
 The `scan_all` job walks every manifest in id order, in batches of `BATCH` (one transaction
 each, with a checkpoint between batches so a stop takes effect), and queues a scan of each
-scannable one into the SCAN_ALL execution; digests already being scanned are skipped. Re-scans
-are cheap: layer analyses are cached, so only matching runs again.
+scannable one into the SCAN_ALL execution; digests already being scanned are skipped. Each
+artifact is scanned by the scanner its project uses (looked up once per project and batch).
+Re-scans with the built-in scanner are cheap: layer analyses are cached, so only matching runs again.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from portside.domain.errors import BadRequest, Conflict
 from portside.domain.rbac import Principal
 from portside.domain.vulnerability_report import as_utc, harbor_time
 from portside.services.deps import ServiceDeps
-from portside.services.scan_queue import NotScannable, Target, queue_scan
+from portside.services.scan_queue import NotScannable, Target, project_registration, queue_scan
 from portside.services.scanning import ScanProgress
 from portside.services.schedules import ScheduleService
 from portside.store import executions as execution_store
 from portside.store import jobs as job_store
 from portside.store import scans as scan_store
+from portside.store.scanner_registrations import Registration
 
 SCAN_ALL_JOB = "scan_all"
 SCAN_ALL_VENDOR = "SCAN_ALL"
@@ -124,15 +126,17 @@ class ScanAllService:
         for _ in range(10_000_000 // BATCH):  # bounded: at most ten million manifests
             await progress.checkpoint()
             async with self._db.write() as conn:
-                registration_id = await scan_store.ensure_builtin_registration(conn)
+                registrations: dict[int, Registration] = {}  # project id -> its scanner, for this batch
                 rows = await scan_store.manifest_batch(conn, after, BATCH)
                 for row in rows:
                     full = await scan_store.manifest_by_id(conn, row.id)
                     if full is None:
                         continue
+                    if row.project_id not in registrations:
+                        registrations[row.project_id] = await project_registration(conn, row.project_id)
                     try:
-                        queued = await queue_scan(conn, Target.of(full), trigger="SCHEDULE",
-                                                  execution_id=execution_id, registration_id=registration_id)
+                        queued = await queue_scan(conn, Target.of(full), trigger="SCHEDULE", execution_id=execution_id,
+                                                  registration=registrations[row.project_id])
                     except NotScannable:
                         unsupported += 1
                         continue

@@ -10,6 +10,10 @@ scan-all batch each queue their scans atomically with the rest of their work.
   whenever one of them finishes (`refresh_parents`): merged findings, worst severity.
 - A digest whose report is Pending or Running is not queued again: manual requests get the
   running scan's report id back, scan-all skips it.
+- Reports are made by the registration the artifact's project uses (its chosen scanner, else
+  the default: `store.scanner_registrations.for_project`), resolved in the caller's transaction;
+  an index and its images use the same one. A Pending report already names its scanner
+  (Portside's, or the registration's name until the adapter's metadata is read by the job).
 """
 
 from __future__ import annotations
@@ -29,7 +33,10 @@ from portside.domain.vulnerability_report import REPORT_MIME, harbor_time, merge
 from portside.store import executions as execution_store
 from portside.store import jobs as job_store
 from portside.store import repositories as repository_store
+from portside.store import scanner_registrations as registration_store
 from portside.store import scans as scan_store
+from portside.store.scanner_registrations import Registration
+from portside.store.scans import BUILTIN_URL, ReportRow
 
 SCAN_JOB = "scan"
 SCAN_VENDOR = "SCAN"
@@ -37,8 +44,31 @@ SCANNER_NAME = "Portside"
 
 
 def scanner_info() -> dict[str, str]:
-    """Harbor's `Scanner` of every report we produce."""
+    """Harbor's `Scanner` of every report the built-in scanner produces."""
     return {"name": SCANNER_NAME, "vendor": SCANNER_NAME, "version": __version__}
+
+
+def is_builtin(registration: Registration) -> bool:
+    return registration.url == BUILTIN_URL
+
+
+def provisional_scanner(registration: Registration) -> dict[str, str]:
+    """The `Scanner` a queued report shows: Portside's, or for an adapter its registration's name
+    (the scan job replaces it with the adapter's own name, vendor and version)."""
+    if is_builtin(registration):
+        return scanner_info()
+    return {"name": registration.name, "vendor": "", "version": ""}
+
+
+def report_scanner(report: ReportRow) -> dict[str, Any]:
+    """The `Scanner` that made (or is making) a report; rows without one are Portside's."""
+    return dict(report.scanner) if report.scanner else scanner_info()
+
+
+async def project_registration(conn: AsyncConnection, project_id: int | None) -> Registration:
+    """The registration scans of the project use (see the module doc), in the caller's transaction."""
+    builtin_id = await scan_store.ensure_builtin_registration(conn)
+    return await registration_store.for_project(conn, project_id, builtin_id)
 
 
 class NotScannable(BadRequest):
@@ -79,30 +109,35 @@ async def scannable_children(conn: AsyncConnection, index: Target) -> list[Targe
             and image_layers(child.media_type, child.config_media_type, child.content) is not None]
 
 
-async def _queue_image(conn: AsyncConnection, target: Target, registration_id: int, execution_id: int) -> str:
+async def _queue_image(conn: AsyncConnection, target: Target, registration: Registration, execution_id: int) -> str:
     report_id = str(uuid.uuid4())
-    await scan_store.reset_to_pending(conn, digest=target.digest, registration_id=registration_id,
-                                      mime_type=REPORT_MIME, uuid=report_id, execution_id=execution_id)
+    await scan_store.reset_to_pending(conn, digest=target.digest, registration_id=registration.id,
+                                      mime_type=REPORT_MIME, uuid=report_id, execution_id=execution_id,
+                                      scanner=provisional_scanner(registration))
     await job_store.enqueue(conn, SCAN_JOB, {"report_id": report_id, "manifest_id": target.manifest_id},
                             execution_id=execution_id)
     return report_id
 
 
 async def queue_scan(conn: AsyncConnection, target: Target, *, trigger: str, execution_id: int | None = None,
-                     rescan_finished_children: bool = True, registration_id: int | None = None) -> Queued:
+                     rescan_finished_children: bool = True, project_id: int | None = None,
+                     registration: Registration | None = None) -> Queued:
     """Queue a scan of `target` (see the module doc); raises NotScannable.
 
     Without `execution_id` a new SCAN execution is created (`trigger` MANUAL, EVENT, …).
     `rescan_finished_children` False keeps an index's children that already have a finished
-    report (scan on push: the children were scanned when they were pushed). `registration_id`
-    (the built-in scanner's) saves looking it up when queueing many."""
+    report (scan on push: the children were scanned when they were pushed). `registration`
+    (the one the target's project uses) saves looking it up when queueing many; else it is
+    resolved from `project_id`, or from the manifest's repository when that is not given either."""
+    if registration is None:
+        if project_id is None:
+            project_id = await scan_store.project_of_manifest(conn, target.manifest_id)
+        registration = await project_registration(conn, project_id)
     children = await scannable_children(conn, target) if target.is_index else []
     if not children and image_layers(target.media_type, target.config_media_type, target.content) is None:
-        raise NotScannable(f"the configured scanner {SCANNER_NAME} does not support scanning artifact with "
+        raise NotScannable(f"the configured scanner {registration.name} does not support scanning artifact with "
                            f"mime type {target.media_type}")
-    if registration_id is None:
-        registration_id = await scan_store.ensure_builtin_registration(conn)
-    existing = await scan_store.find_for_digest(conn, target.digest, registration_id, REPORT_MIME)
+    existing = await scan_store.find_for_digest(conn, target.digest, registration.id, REPORT_MIME)
     if existing is not None and existing.active:
         return Queued(existing.uuid, 0, True)
     own_execution = execution_id is None
@@ -110,17 +145,18 @@ async def queue_scan(conn: AsyncConnection, target: Target, *, trigger: str, exe
         execution_id = await execution_store.create(conn, SCAN_VENDOR, target.manifest_id, trigger,
                                                     {"artifact": {"digest": target.digest}})
     if not target.is_index:
-        return Queued(await _queue_image(conn, target, registration_id, execution_id), 1, False)
+        return Queued(await _queue_image(conn, target, registration, execution_id), 1, False)
     report_id = str(uuid.uuid4())
-    await scan_store.reset_to_pending(conn, digest=target.digest, registration_id=registration_id,
-                                      mime_type=REPORT_MIME, uuid=report_id, execution_id=execution_id)
+    await scan_store.reset_to_pending(conn, digest=target.digest, registration_id=registration.id,
+                                      mime_type=REPORT_MIME, uuid=report_id, execution_id=execution_id,
+                                      scanner=provisional_scanner(registration))
     current = await scan_store.latest_for_digests(conn, [child.digest for child in children], REPORT_MIME)
     queued = 0
     for child in children:
         report = current.get(child.digest)
         if report is not None and (report.active or (not rescan_finished_children and report.status == "Success")):
             continue
-        await _queue_image(conn, child, registration_id, execution_id)
+        await _queue_image(conn, child, registration, execution_id)
         queued += 1
     await refresh_index(conn, target)  # every child may already be finished
     if own_execution and queued == 0:
@@ -146,9 +182,17 @@ async def refresh_index(conn: AsyncConnection, index: Target) -> None:
         await scan_store.finish(conn, own.uuid, status=status,
                                 message=f"platform image {failed.digest}: {failed.status_message or failed.status}")
         return
-    merged = merge_reports([content for _, content in finished], scanner_info(), harbor_time(utcnow()) or "")
+    scanner = _common_scanner([report for report, _ in finished]) or report_scanner(own)
+    merged = merge_reports([content for _, content in finished], scanner, harbor_time(utcnow()) or "")
     await scan_store.finish(conn, own.uuid, status="Success", severity=str(merged["severity"]),
-                            summary=summarize(merged["vulnerabilities"]), report=merged)
+                            summary=summarize(merged["vulnerabilities"]), report=merged, scanner=scanner)
+
+
+def _common_scanner(reports: list[ReportRow]) -> dict[str, Any] | None:
+    """The `Scanner` that made all of an index's images' reports (the adapter's own name, vendor
+    and version, which the index's own report never learns), None if they differ or are none."""
+    scanners = [report_scanner(report) for report in reports]
+    return scanners[0] if scanners and all(scanner == scanners[0] for scanner in scanners) else None
 
 
 async def refresh_parents(conn: AsyncConnection, child_manifest_id: int) -> None:
@@ -171,6 +215,7 @@ async def queue_on_push(conn: AsyncConnection, payload: dict[str, Any]) -> Queue
     if row is None:
         return None  # deleted before the event was dispatched
     try:
-        return await queue_scan(conn, Target.of(row), trigger="EVENT", rescan_finished_children=False)
+        return await queue_scan(conn, Target.of(row), trigger="EVENT", rescan_finished_children=False,
+                                project_id=project.id)
     except NotScannable:
         return None

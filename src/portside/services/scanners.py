@@ -13,11 +13,19 @@ Rules:
 - A project uses its chosen registration (project_scanners) or, without one, the default.
 - Registrations are a system resource (`scanner` at system level: administrators); the project
   scanner is `scanner` read/create in the project (projectAdmin creates, members read).
+- An adapter pulls what it scans from our /v2 at `registry_url` with a scan token: a registry
+  JWT whose subject is `robot$portside-scanner@<report id>` (no user or robot can have that
+  name: '@' is in neither alphabet, so only the scan job issues such tokens) granting `pull`
+  and `scanner-pull` on exactly the scanned repository. /v2 honours a token's grants and
+  nothing else; `scan_token_principal` lets the vulnerability pull policy exempt it, as Harbor
+  exempts its per-scan robot.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid as uuid_module
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -33,14 +41,16 @@ from portside.clients.scanner_adapter import (
     ScannerAdapterClient,
     ScanRequest,
 )
+from portside.core.config import Settings
 from portside.domain.errors import BadRequest, Conflict, Denied, NotFound
 from portside.domain.models import Project
 from portside.domain.query import parse_query
-from portside.domain.rbac import Principal
+from portside.domain.rbac import Principal, PrincipalKind, RobotGrant
 from portside.domain.vulnerability_report import NATIVE_REPORT_MIME, REPORT_MIME
 from portside.services.audit import Actor
-from portside.services.deps import ServiceDeps
-from portside.services.scanning import deps_of
+from portside.services.deps import ServiceDeps, deps_of
+from portside.services.scan_queue import project_registration
+from portside.services.tokens import TokenClaims
 from portside.store import scanner_registrations as registration_store
 from portside.store import scans as scan_store
 from portside.store.artifacts import parse_sort
@@ -61,6 +71,40 @@ PROBE_TIMEOUT = httpx.Timeout(5.0, connect=3.0)
 SCAN_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
 MAX_NAME = 255
 MAX_URL = 1024
+SCAN_TOKEN_SUBJECT_PREFIX = "robot$portside-scanner@"
+SCANNER_PULL_ACTIONS = ("pull", "scanner-pull")
+
+
+def registry_url(settings: Settings, registration: Registration) -> str:
+    """Our registry's base URL as the adapter must reach it: the settings' `external_url` if set
+    (the address clients use), else where the server listens (`base_url`); a registration with
+    `use_internal_addr` always gets the latter (Harbor's "use internal registry address")."""
+    if settings.external_url and not registration.use_internal_addr:
+        return settings.external_url.rstrip("/")
+    return settings.base_url
+
+
+def scan_token_subject(report_id: str) -> str:
+    """The subject of the registry token issued to an adapter for the scan making `report_id`."""
+    return SCAN_TOKEN_SUBJECT_PREFIX + report_id
+
+
+def scan_token_access(repository: str) -> list[dict[str, Any]]:
+    """The token `access` of a scan: pull (and scanner-pull) of `repository`, nothing else."""
+    return [{"type": "repository", "name": repository, "actions": list(SCANNER_PULL_ACTIONS)}]
+
+
+def scan_token_principal(claims: TokenClaims) -> Principal | None:
+    """For a scan token: a robot principal holding `repository:scanner-pull` in the projects of
+    the repositories the token grants scanner-pull on (so the pull policy lets the scanner pull
+    what it scans); None for any other token. It grants nothing else: /v2 checks the token's
+    own grants for every request."""
+    if not claims.subject.startswith(SCAN_TOKEN_SUBJECT_PREFIX):
+        return None
+    projects = sorted({name.split("/", 1)[0] for (kind, name), actions in claims.access.items()
+                       if kind == "repository" and "/" in name and "scanner-pull" in actions})
+    grants = tuple(RobotGrant("project", project, frozenset({("repository", "scanner-pull")})) for project in projects)
+    return Principal(PrincipalKind.ROBOT, claims.subject, robot_grants=grants)
 
 
 def portside_metadata(database_updated_at: str | None = None) -> dict[str, Any]:
@@ -177,12 +221,18 @@ class ScannerService:
     # --- talking to adapters ------------------------------------------------------------------------
 
     def adapter_client(self, registration: Registration | RegistrationFields,
-                       timeout: httpx.Timeout = PROBE_TIMEOUT) -> ScannerAdapterClient:
-        """A client of the registration's adapter (the caller closes it)."""
+                       timeout: httpx.Timeout = PROBE_TIMEOUT,
+                       sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> ScannerAdapterClient:
+        """A client of the registration's adapter (the caller closes it); `sleep` waits between polls."""
         verify = not (registration.skip_cert_verify if isinstance(registration, Registration)
                       else registration.skip_cert_verify)
         return ScannerAdapterClient(registration.url, AdapterAuth(registration.auth, registration.access_credential),
-                                    verify=verify, timeout=timeout, transport=self._transport)
+                                    verify=verify, timeout=timeout, transport=self._transport, sleep=sleep)
+
+    async def fetch_metadata(self, registration: Registration | RegistrationFields) -> dict[str, Any]:
+        """The registration's ScannerAdapterMetadata (Portside's own for the built-in scanner);
+        raises AdapterError."""
+        return await self._fetch_metadata(registration)
 
     async def _fetch_metadata(self, registration: Registration | RegistrationFields) -> dict[str, Any]:
         if registration.url == BUILTIN_URL:
@@ -336,12 +386,22 @@ class ScannerService:
         return metadata
 
     async def scan_with_adapter(self, registration: Registration, request: ScanRequest,
-                                mime_type: str = REPORT_MIME) -> Any:
+                                mime_type: str = REPORT_MIME,
+                                checkpoint: Callable[[], Awaitable[None]] | None = None) -> Any:
         """Have an external adapter scan an artifact and return its report in `mime_type`
         (submit, then poll honouring Refresh-After for at most 30 minutes). Raises AdapterError,
         AdapterTimeout. `request` carries the pull credentials the adapter uses on our /v2
-        (a short-lived robot with scanner-pull, as Harbor creates one per scan)."""
-        async with self.adapter_client(registration, SCAN_TIMEOUT) as adapter:
+        (a short-lived scan token, see the module doc). `checkpoint` runs before and after every
+        wait between polls: a job's, so a stop takes effect (it raises) and its lease is kept."""
+
+        async def wait(seconds: float) -> None:
+            if checkpoint is not None:
+                await checkpoint()
+            await asyncio.sleep(seconds)
+            if checkpoint is not None:
+                await checkpoint()
+
+        async with self.adapter_client(registration, SCAN_TIMEOUT, sleep=wait) as adapter:
             request_id = await adapter.submit(request)
             return await adapter.wait_for_report(request_id, mime_type)
 
@@ -351,16 +411,7 @@ class ScannerService:
         """The registration scans of the project use: its own choice, else the default (created
         lazily: the built-in scanner)."""
         async with self._db.write() as conn:
-            builtin_id = await scan_store.ensure_builtin_registration(conn)
-            chosen = await registration_store.project_registration(conn, project_id)
-            if chosen is not None and not chosen.disabled:
-                return chosen
-            default = await registration_store.find_default(conn)
-            if default is not None:
-                return default
-            builtin = await registration_store.find_by_id(conn, builtin_id)
-        assert builtin is not None
-        return builtin
+            return await project_registration(conn, project_id)
 
     async def project_scanner(self, principal: Principal, project: Project) -> RegistrationView:
         await self._deps.access.require(principal, project.name, "scanner", "read")

@@ -1,47 +1,75 @@
-"""Vulnerability scanning of artifacts with the built-in scanner (Harbor's scan API).
+"""Vulnerability scanning of artifacts (Harbor's scan API), by the built-in scanner or an adapter.
 
-`request_scan` queues a scan (see `scan_queue`); the `scan` job runs `scan_artifact`, which
-loads the image's layer analyses (cached per layer, see `layer_analyses`), merges them into
-an inventory, matches it against the offline vulnerability database and stores Harbor's
-report (`application/vnd.security.vulnerability.report; version=1.1`) with its summary. A
-report goes Pending → Running → Success | Error | Stopped; a layer that cannot be read ends
-the scan with Error and says which layer and why.
+`request_scan` queues a scan by the scanner the project uses (see `scan_queue`); the `scan`
+job runs `scan_artifact`, which scans with the report's registration:
+
+- the built-in scanner loads the image's layer analyses (cached per layer, see
+  `layer_analyses`), merges them into an inventory and matches it against the offline
+  vulnerability database; a layer that cannot be read ends the scan with Error and says which
+  layer and why;
+- an external adapter (Pluggable Scanner Adapter API v1.2) gets a ScanRequest naming our
+  registry URL, the repository, digest, media type and tag, and a scan token (a registry JWT
+  that pulls exactly that repository, see `services.scanners`); we poll for its report. An
+  adapter that does not scan the artifact's media type, or a malformed report, ends the scan
+  with Error at once; an adapter error or timeout fails the attempt (the job retries; the last
+  attempt ends the report with Error and the adapter's message).
+
+Either way Harbor's report (`application/vnd.security.vulnerability.report; version=1.1`) is
+stored with its severity, summary and the `Scanner` that made it, and indexes listing the image
+are refreshed. A report goes Pending → Running → Success | Error | Stopped.
 
 Reads are cheap: `overview(digests)` answers an artifact page's `scan_overview` with one query.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from portside.analysis import merge_layers
+from portside.clients.scanner_adapter import AdapterError, Capability, ScanRequest
 from portside.core.clock import utcnow
+from portside.domain import media_types as mt
 from portside.domain.errors import BadRequest, NotFound, Unauthorized
 from portside.domain.models import Project
 from portside.domain.rbac import Principal
 from portside.domain.scan_targets import image_layers
 from portside.domain.vulnerability_report import (
+    NATIVE_REPORT_MIME,
     REPORT_MIME,
+    SEVERITY_CODES,
     accepted_mimes,
     build_report,
     harbor_time,
     summarize,
+    worst_severity,
 )
 from portside.services.artifacts import find_artifact
 from portside.services.audit import Actor
 from portside.services.deps import ServiceDeps
+from portside.services.deps import deps_of as deps_of  # re-exported: callers import it from here
 from portside.services.layer_analyses import LayerAnalyses, LayerFailed
 from portside.services.policies import Allowlist, PullPolicy
-from portside.services.scan_queue import Target, queue_scan, refresh_parents, scannable_children, scanner_info
+from portside.services.scan_queue import (
+    Target,
+    is_builtin,
+    queue_scan,
+    refresh_parents,
+    report_scanner,
+    scannable_children,
+    scanner_info,
+)
+from portside.services.scanners import ScannerService, registry_url, scan_token_access, scan_token_subject
 from portside.services.severity_distribution import SeverityDistribution, severity_distribution
+from portside.services.tokens import TokenService
 from portside.services.vulndb import VulnerabilityDatabase
-from portside.storage.blobs import BlobStorage
 from portside.store import artifacts as artifact_store
+from portside.store import scanner_registrations as registration_store
 from portside.store import scans as scan_store
 from portside.store.scan_summaries import project_scan_states
+from portside.store.scanner_registrations import Registration
 from portside.store.scans import ReportRow
 
 if TYPE_CHECKING:
@@ -58,10 +86,70 @@ class ScanProgress(Protocol):
         ...
 
 
+class MalformedReport(ValueError):
+    """An adapter's report that is not a Harbor vulnerability report."""
+
+
+def _scanner_of(value: Any) -> dict[str, str] | None:
+    """A Harbor `Scanner` {name, vendor, version} from an adapter's JSON, None unless it has a name."""
+    if not isinstance(value, Mapping) or not isinstance(value.get("name"), str) or not value["name"]:
+        return None
+    return {key: str(value.get(key) or "")[:255] for key in ("name", "vendor", "version")}
+
+
+def adapter_scanner(metadata: Mapping[str, Any], registration: Registration) -> dict[str, str]:
+    """The `Scanner` an adapter's metadata names (the registration's name if it names none)."""
+    return _scanner_of(metadata.get("scanner")) or {"name": registration.name, "vendor": "", "version": ""}
+
+
+def report_mime_for(metadata: Mapping[str, Any], artifact_mime: str) -> str | None:
+    """The vulnerability report type to ask the adapter for (1.1, else the native 1.0 of the same
+    shape), None when no vulnerability capability of its metadata consumes `artifact_mime`."""
+    for capability in metadata.get("capabilities") or []:
+        if not isinstance(capability, Mapping) or (capability.get("type") or "vulnerability") != "vulnerability":
+            continue
+        if artifact_mime not in (capability.get("consumes_mime_types") or []):
+            continue
+        produces = capability.get("produces_mime_types") or []
+        for mime in (REPORT_MIME, NATIVE_REPORT_MIME):
+            if mime in produces:
+                return mime
+    return None
+
+
+def adapter_report(body: Any, digest: str, scanner: Mapping[str, str]) -> dict[str, Any]:
+    """The report to store from an adapter's answer: Harbor's shape, checked (MalformedReport
+    says what is wrong). Each finding needs string `id`, `package` and `version`; an unknown
+    severity becomes Unknown and `artifact_digests` defaults to the scanned digest (an index's
+    merged report lists where each finding is). `scanner` is the report's own if it names one."""
+    if not isinstance(body, Mapping):
+        raise MalformedReport(f"the report is a JSON {type(body).__name__}, not an object")
+    vulnerabilities = body.get("vulnerabilities")
+    if not isinstance(vulnerabilities, list):
+        raise MalformedReport("the report has no `vulnerabilities` list")
+    items: list[dict[str, Any]] = []
+    for number, item in enumerate(vulnerabilities):
+        if not isinstance(item, Mapping):
+            raise MalformedReport(f"vulnerabilities[{number}] is not an object")
+        missing = [key for key in ("id", "package", "version") if not isinstance(item.get(key), str)]
+        if missing:
+            raise MalformedReport(f"vulnerabilities[{number}] has no string {missing[0]!r}")
+        severity = item.get("severity")
+        digests = item.get("artifact_digests")
+        items.append({**item, "severity": severity if severity in SEVERITY_CODES else "Unknown",
+                      "artifact_digests": [str(d) for d in digests] if isinstance(digests, list) and digests
+                      else [digest]})
+    severity = body.get("severity")
+    if severity not in SEVERITY_CODES:
+        severity = worst_severity(str(item["severity"]) for item in items)
+    return {**body, "scanner": _scanner_of(body.get("scanner")) or dict(scanner), "severity": severity,
+            "vulnerabilities": items}
+
+
 def native_summary(report: ReportRow) -> dict[str, Any]:
     """Harbor's NativeReportSummary of a report (a `scan_overview` value)."""
     value: dict[str, Any] = {"report_id": report.uuid, "scan_status": report.status, "severity": report.severity,
-                             "start_time": harbor_time(report.start_time), "scanner": scanner_info(),
+                             "start_time": harbor_time(report.start_time), "scanner": report_scanner(report),
                              "complete_percent": 0 if report.active else 100}
     if report.end_time is not None:
         value["end_time"] = harbor_time(report.end_time)
@@ -81,13 +169,17 @@ def overview_alias(report: ReportRow) -> dict[str, Any]:
     vulnerabilities["fixable"] = int((report.summary or {}).get("fixable", 0))
     return {"vulnerabilities": vulnerabilities, "scan_status": report.status, "severity": report.severity,
             "start_time": harbor_time(report.start_time), "end_time": harbor_time(report.end_time),
-            "scanner": scanner_info(), "report_id": report.uuid}
+            "scanner": report_scanner(report), "report_id": report.uuid}
 
 
 class ScanService:
-    def __init__(self, deps: ServiceDeps) -> None:
+    def __init__(self, deps: ServiceDeps, *, tokens: TokenService | None = None,
+                 scanners: ScannerService | None = None) -> None:
+        """`tokens` signs the scan tokens adapters pull with (only the `scan` job needs it)."""
         self._deps = deps
         self._db = deps.db
+        self._tokens = tokens
+        self._scanners = scanners or ScannerService(deps)
         self._vulndb = VulnerabilityDatabase(deps.db)
         self._layers = LayerAnalyses(deps.db, deps.blobs.driver)
         self.policy = PullPolicy(deps.db)
@@ -106,7 +198,7 @@ class ScanService:
         await self._deps.access.require(principal, project.name, "scan", "create")
         async with self._db.write() as conn:
             target = await self._target(conn, project, repository_name, reference)
-            queued = await queue_scan(conn, target, trigger="MANUAL")
+            queued = await queue_scan(conn, target, trigger="MANUAL", project_id=project.id)
         return queued.report_id
 
     async def stop(self, principal: Principal, project: Project, repository_name: str, reference: str) -> None:
@@ -203,12 +295,16 @@ class ScanService:
     # --- the work (the `scan` job) ------------------------------------------------------------
 
     async def scan_artifact(self, report_id: str, manifest_id: int, progress: ScanProgress) -> None:
-        """Scan one image manifest and store report `report_id`. Does nothing if that report is no
-        longer pending (replaced by a newer scan, or stopped). Errors that a retry cannot fix (a
-        corrupt or missing layer, a deleted manifest) end the report with Error; others propagate."""
+        """Scan one image manifest with the report's scanner and store report `report_id`. Does
+        nothing if that report is no longer pending (replaced by a newer scan, or stopped). Errors
+        that a retry cannot fix (a corrupt or missing layer, a deleted manifest, an adapter that
+        cannot scan the type, a malformed report) end the report with Error; others propagate."""
         async with self._db.write() as conn:
             row = await scan_store.manifest_by_id(conn, manifest_id)
             started = await scan_store.mark_running(conn, report_id)
+            report_row = await scan_store.find_report(conn, report_id) if started else None
+            registration = (await registration_store.find_by_id(conn, report_row.registration_id)
+                            if report_row is not None else None)
         if not started:
             await progress.log(f"report {report_id} is no longer pending: nothing to do")
             return
@@ -216,6 +312,9 @@ class ScanService:
             await self.finish_failed(report_id, manifest_id, "the manifest was deleted before it was scanned")
             return
         target = Target.of(row)
+        if registration is not None and not is_builtin(registration):
+            await self._scan_with_adapter(report_id, registration, target, progress)
+            return
         layers = image_layers(target.media_type, target.config_media_type, target.content) or []
         await progress.log(f"scanning {target.digest} ({len(layers)} layers) with Portside {scanner_info()['version']}")
         try:
@@ -231,11 +330,66 @@ class ScanService:
         summary = summarize(report["vulnerabilities"])
         async with self._db.write() as conn:
             await scan_store.finish(conn, report_id, status="Success", severity=str(report["severity"]),
-                                    summary=summary, report=report)
+                                    summary=summary, report=report, scanner=scanner_info())
             await refresh_parents(conn, manifest_id)
         os_name = f"{inventory.os.id} {inventory.os.version_id}" if inventory.os else "no known OS"
         await progress.log(f"{len(inventory.packages)} packages ({os_name}); {summary['total']} vulnerabilities, "
                            f"{summary['fixable']} fixable; severity {report['severity']}")
+
+    async def _scan_with_adapter(self, report_id: str, registration: Registration, target: Target,
+                                 progress: ScanProgress) -> None:
+        """The `scan` job's work for an external adapter (see the module doc)."""
+        async with self._db.read() as conn:
+            place = await scan_store.pull_place(conn, target.manifest_id)
+        if place is None:
+            await self.finish_failed(report_id, target.manifest_id, "the manifest was deleted before it was scanned")
+            return
+        repository, tag = place
+        artifact_mime = target.media_type or mt.DOCKER_MANIFEST
+        try:
+            metadata = await self._scanners.fetch_metadata(registration)
+        except AdapterError as error:
+            await progress.log(f"scanner {registration.name} at {registration.url}: {error}")
+            raise
+        scanner = adapter_scanner(metadata, registration)
+        described = f"scanner {registration.name} ({scanner['name']} {scanner['vendor']} {scanner['version']})"
+        report_mime = report_mime_for(metadata, artifact_mime)
+        if report_mime is None:
+            message = f"the {described} does not scan {artifact_mime} artifacts into vulnerability reports"
+            await progress.log(message)
+            await self.finish_failed(report_id, target.manifest_id, message)
+            return
+        async with self._db.write() as conn:
+            await scan_store.set_scanner(conn, report_id, scanner)
+        if self._tokens is None:
+            raise RuntimeError("this ScanService has no token service to issue the adapter's pull token")
+        token = self._tokens.issue(scan_token_subject(report_id), scan_token_access(repository))
+        request = ScanRequest(registry_url=registry_url(self._deps.settings, registration), repository=repository,
+                              digest=target.digest, mime_type=artifact_mime, tag=tag,
+                              registry_authorization=f"Bearer {token.token}",
+                              capabilities=(Capability("vulnerability", (report_mime,)),))
+        await progress.log(f"scanning {target.digest} of {repository} with the {described} at {registration.url} "
+                           f"(it pulls from {request.registry_url})")
+        try:
+            body = await self._scanners.scan_with_adapter(registration, request, report_mime,
+                                                          checkpoint=progress.checkpoint)
+        except AdapterError as error:
+            await progress.log(f"{described}: {error}")
+            raise
+        try:
+            report = adapter_report(body, target.digest, scanner)
+        except MalformedReport as error:
+            message = f"the {described} returned a malformed report: {error}"
+            await progress.log(message)
+            await self.finish_failed(report_id, target.manifest_id, message)
+            return
+        summary = summarize(report["vulnerabilities"])
+        async with self._db.write() as conn:
+            await scan_store.finish(conn, report_id, status="Success", severity=str(report["severity"]),
+                                    summary=summary, report=report, scanner=report["scanner"])
+            await refresh_parents(conn, target.manifest_id)
+        await progress.log(f"{described}: {summary['total']} vulnerabilities, {summary['fixable']} fixable; "
+                           f"severity {report['severity']}")
 
     async def finish_failed(self, report_id: str, manifest_id: int, message: str, status: str = "Error") -> None:
         """End an active report with Error (or Stopped) and `message`, and update its indexes."""
@@ -263,13 +417,6 @@ class ScanService:
             return (await scan_store.latest_for_digests(conn, [row.digest], REPORT_MIME)).get(row.digest)
 
 
-def deps_of(services: Services) -> ServiceDeps:
-    """The ServiceDeps of the bundle's parts (until the bundle carries the scan services)."""
-    return ServiceDeps(settings=services.settings, db=services.db, access=services.access, audit=services.audit,
-                       authenticator=services.authenticator, blobs=BlobStorage(services.driver),
-                       manifests=services.manifests, uploads=services.uploads)
-
-
 def scan_service(services: Services) -> ScanService:
     """A ScanService over the bundle's parts (cheap: it holds no state of its own)."""
-    return ScanService(deps_of(services))
+    return ScanService(deps_of(services), tokens=services.tokens)

@@ -130,3 +130,18 @@ async def project_registration(conn: AsyncConnection, project_id: int) -> Regist
 async def set_project_registration(conn: AsyncConnection, project_id: int, registration_id: int) -> None:
     await dialect.upsert(conn, project_scanners, {"project_id": project_id, "registration_id": registration_id},
                          ["project_id"], ["registration_id"])
+
+
+async def for_project(conn: AsyncConnection, project_id: int | None, builtin_id: int) -> Registration:
+    """The registration the project's scans use: its own enabled choice, else the default, else
+    the built-in scanner's row `builtin_id` (the caller ensured it exists). Project None: the default."""
+    chosen = await project_registration(conn, project_id) if project_id is not None else None
+    if chosen is not None and not chosen.disabled:
+        return chosen
+    default = await find_default(conn)
+    if default is not None:
+        return default
+    builtin = await find_by_id(conn, builtin_id)
+    if builtin is None:
+        raise LookupError(f"the built-in scanner registration {builtin_id} does not exist")
+    return builtin

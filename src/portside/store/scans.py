@@ -1,9 +1,12 @@
 """Scan reports, the built-in scanner's registration and cached layer analyses.
 
 One report row per (manifest digest, scanner registration, MIME type): a new scan of the
-same digest replaces the row (new `uuid`, status back to Pending), so every query by digest
-is a single indexed lookup. A scan job names its report by `uuid`; updates check it, so a
-job whose report was replaced by a newer scan (or stopped) changes nothing.
+same digest by the same scanner replaces the row (new `uuid` and a new row `id`, status back to
+Pending), so every query by digest is a single indexed lookup and, across the rows several
+scanners made of one digest, the highest `id` is the newest scan (`latest_for_digests` and the
+pull policy rely on it). A scan job names its report by `uuid`; updates check it, so a job
+whose report was replaced by a newer scan (or stopped) changes nothing. `scanner` is the
+Harbor `Scanner` that made (or is making) the report; NULL means Portside's own.
 """
 
 from __future__ import annotations
@@ -24,8 +27,10 @@ from portside.store.tables import (
     layer_analyses,
     manifest_children,
     manifests,
+    repositories,
     scan_reports,
     scanner_registrations,
+    tags,
     vulndb_imports,
 )
 
@@ -51,6 +56,7 @@ class ReportRow:
     execution_id: int | None
     start_time: datetime
     end_time: datetime | None
+    scanner: dict[str, Any] | None = None  # None: Portside's own scanner
 
     @property
     def active(self) -> bool:
@@ -60,14 +66,14 @@ class ReportRow:
 _REPORT_COLUMNS = (scan_reports.c.id, scan_reports.c.uuid, scan_reports.c.digest, scan_reports.c.registration_id,
                    scan_reports.c.mime_type, scan_reports.c.status, scan_reports.c.status_message,
                    scan_reports.c.severity, scan_reports.c.summary, scan_reports.c.execution_id,
-                   scan_reports.c.start_time, scan_reports.c.end_time)
+                   scan_reports.c.start_time, scan_reports.c.end_time, scan_reports.c.scanner)
 
 
 def _report(row: Any) -> ReportRow:
     return ReportRow(id=row.id, uuid=row.uuid, digest=row.digest, registration_id=row.registration_id,
                      mime_type=row.mime_type, status=row.status, status_message=row.status_message,
                      severity=row.severity, summary=row.summary, execution_id=row.execution_id,
-                     start_time=row.start_time, end_time=row.end_time)
+                     start_time=row.start_time, end_time=row.end_time, scanner=row.scanner)
 
 
 # --- the built-in scanner's registration -----------------------------------------------------------
@@ -129,15 +135,22 @@ async def full_reports(conn: AsyncConnection, digests: Sequence[str], mime_type:
 
 
 async def reset_to_pending(conn: AsyncConnection, *, digest: str, registration_id: int, mime_type: str, uuid: str,
-                           execution_id: int | None) -> None:
-    """Create the digest's report, or replace it, as a new Pending scan named `uuid`."""
+                           execution_id: int | None, scanner: dict[str, Any] | None = None) -> None:
+    """Create the digest's report, or replace it, as a new Pending scan named `uuid`.
+
+    The old row is deleted and a new one inserted, so the new scan has the highest `id` of the
+    digest's reports whichever scanner made the others. The insert still upserts: a concurrent
+    reset of the same report that inserted first is updated rather than failing."""
+    await conn.execute(scan_reports.delete().where(scan_reports.c.digest == digest,
+                                                   scan_reports.c.registration_id == registration_id,
+                                                   scan_reports.c.mime_type == mime_type))
     await dialect.upsert(conn, scan_reports, {
         "uuid": uuid, "digest": digest, "registration_id": registration_id, "mime_type": mime_type,
         "status": "Pending", "status_message": "", "severity": "None", "summary": None, "report": None,
-        "execution_id": execution_id, "start_time": utcnow(), "end_time": None,
+        "execution_id": execution_id, "start_time": utcnow(), "end_time": None, "scanner": scanner,
     }, ["digest", "registration_id", "mime_type"],
         ["uuid", "status", "status_message", "severity", "summary", "report", "execution_id", "start_time",
-         "end_time"])
+         "end_time", "scanner"])
 
 
 async def mark_running(conn: AsyncConnection, uuid: str) -> bool:
@@ -149,13 +162,25 @@ async def mark_running(conn: AsyncConnection, uuid: str) -> bool:
 
 
 async def finish(conn: AsyncConnection, uuid: str, *, status: str, message: str = "", severity: str = "None",
-                 summary: dict[str, Any] | None = None, report: dict[str, Any] | None = None) -> bool:
-    """Record a final status (Success, Error, Stopped) of an active report; False if it was not active."""
+                 summary: dict[str, Any] | None = None, report: dict[str, Any] | None = None,
+                 scanner: dict[str, Any] | None = None) -> bool:
+    """Record a final status (Success, Error, Stopped) of an active report (and the `scanner` that
+    made it, if given; else it keeps the one it had); False if it was not active."""
+    values: dict[str, Any] = {"status": status, "status_message": message[:4000], "severity": severity,
+                              "summary": summary, "report": report, "end_time": utcnow()}
+    if scanner is not None:
+        values["scanner"] = scanner
     result = await conn.execute(update(scan_reports)
                                 .where(scan_reports.c.uuid == uuid, scan_reports.c.status.in_(ACTIVE_STATUSES))
-                                .values(status=status, status_message=message[:4000], severity=severity,
-                                        summary=summary, report=report, end_time=utcnow()))
+                                .values(**values))
     return bool(result.rowcount)
+
+
+async def set_scanner(conn: AsyncConnection, uuid: str, scanner: dict[str, Any]) -> None:
+    """Record which scanner is making an active report (an adapter's metadata, once known)."""
+    await conn.execute(update(scan_reports)
+                       .where(scan_reports.c.uuid == uuid, scan_reports.c.status.in_(ACTIVE_STATUSES))
+                       .values(scanner=scanner))
 
 
 async def stop_active(conn: AsyncConnection, execution_id: int, digests: Sequence[str]) -> int:
@@ -251,10 +276,32 @@ async def children_of(conn: AsyncConnection, parent_id: int) -> list[Any]:
 
 
 async def manifest_batch(conn: AsyncConnection, after_id: int, limit: int) -> list[Any]:
-    """(id, digest, media_type, config_media_type) of manifests with id > after_id, by id."""
-    query = (select(manifests.c.id, manifests.c.digest, manifests.c.media_type, manifests.c.config_media_type)
+    """(id, digest, media_type, config_media_type, project_id) of manifests with id > after_id, by id."""
+    query = (select(manifests.c.id, manifests.c.digest, manifests.c.media_type, manifests.c.config_media_type,
+                    repositories.c.project_id)
+             .join(repositories, repositories.c.id == manifests.c.repository_id)
              .where(manifests.c.id > after_id).order_by(manifests.c.id).limit(limit))
     return list(await conn.execute(query))
+
+
+async def project_of_manifest(conn: AsyncConnection, manifest_id: int) -> int | None:
+    """The id of the project whose repository holds the manifest, None if it is gone."""
+    query = (select(repositories.c.project_id).join(manifests, manifests.c.repository_id == repositories.c.id)
+             .where(manifests.c.id == manifest_id))
+    found: int | None = (await conn.execute(query)).scalar()
+    return found
+
+
+async def pull_place(conn: AsyncConnection, manifest_id: int) -> tuple[str, str] | None:
+    """(repository name, a tag of the manifest or "") for a scanner to pull it; None if it is gone.
+    The tag is the oldest one (stable across retries); an untagged manifest (an index's image) has none."""
+    repository = (await conn.execute(select(repositories.c.name).join(
+        manifests, manifests.c.repository_id == repositories.c.id).where(manifests.c.id == manifest_id))).scalar()
+    if repository is None:
+        return None
+    tag = (await conn.execute(select(tags.c.name).where(tags.c.manifest_id == manifest_id)
+                              .order_by(tags.c.id).limit(1))).scalar()
+    return str(repository), str(tag or "")
 
 
 # --- cached layer analyses -------------------------------------------------------------------------

@@ -382,6 +382,8 @@ scan_reports = Table(
     Column("execution_id", Integer, ForeignKey("executions.id", ondelete="SET NULL"), nullable=True),
     _timestamp("start_time"),
     _timestamp("end_time", nullable=True),
+    # Harbor's Scanner {name, vendor, version} that made the report; NULL (rows older than 0005): Portside's.
+    Column("scanner", JSON, nullable=True),
     UniqueConstraint("digest", "registration_id", "mime_type"),
 )
 

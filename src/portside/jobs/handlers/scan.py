@@ -1,8 +1,10 @@
 """Scan jobs and the scan-on-push subscriber.
 
-- `scan` {report_id, manifest_id}: scan one image into its report (idempotent: a report that is
-  no longer pending is left alone). A stop marks the report Stopped; the last failed attempt
-  marks it Error, so a report never stays Running after its job is gone.
+- `scan` {report_id, manifest_id}: scan one image into its report with the report's scanner,
+  built-in or an external adapter (idempotent: a report that is no longer pending is left
+  alone). A stop marks the report Stopped (an adapter scan checks for it between polls); a
+  failed attempt (an adapter's error or timeout too) is retried, and the last one marks the
+  report Error with the error's message, so a report never stays Running after its job is gone.
 - `scan_all` {}: queue a scan of every artifact into the job's SCAN_ALL execution.
 - `artifact.pushed` events: queue a scan when the project's metadata has auto_scan "true".
 - `vulndb.imported` events: re-scan everything when the vulnerability database changed.
@@ -16,9 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from portside.jobs.context import JobContext, JobKind, JobStopped
 from portside.jobs.events import Subscriber
+from portside.services.deps import deps_of
 from portside.services.scan_all import SCAN_ALL_JOB, ScanAllService, rescan_if_database_changed
 from portside.services.scan_queue import SCAN_JOB, queue_on_push
-from portside.services.scanning import deps_of, scan_service
+from portside.services.scanning import scan_service
 
 SCAN_ATTEMPTS = 3
 ARTIFACT_PUSHED = "artifact.pushed"

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from portside.domain.errors import Denied, Unauthorized
 from portside.domain.rbac import ANONYMOUS, Principal
 from portside.services.bundle import Services
+from portside.services.scanners import scan_token_principal
 from portside.services.tokens import SERVICE, TokenClaims
 from portside.web.credentials import BasicCredentials, MalformedCredentials, parse_authorization
 from portside.web.v2.routing import Match
@@ -52,10 +53,14 @@ class V2Identity:
         return action in await services.access.registry_actions(principal, repository, [action])
 
     async def principal_for_policy(self, services: Services) -> Principal:
-        """The caller as a Principal (looked up for token callers), for push/pull policies."""
+        """The caller as a Principal (looked up for token callers), for push/pull policies. A scan
+        token (an adapter pulling what it scans) is a robot holding scanner-pull where it may pull."""
         if self.principal is not None:
             return self.principal
         if self.claims is not None and self.claims.subject:
+            scanner = scan_token_principal(self.claims)
+            if scanner is not None:
+                return scanner
             return await services.authenticator.principal_for_subject(self.claims.subject) or ANONYMOUS
         return ANONYMOUS
 
