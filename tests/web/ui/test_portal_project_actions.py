@@ -153,3 +153,56 @@ async def test_a_project_is_deleted_only_once_empty_and_only_by_its_admin(app: A
         assert done.headers["location"] == "/harbor/projects"
         assert "Project team deleted." in await notice_after(portal, done)
     assert (await client.get(f"{API}/projects/team")).status_code == 404
+
+
+async def test_the_secret_page_is_not_cached_and_other_projects_robots_are_out_of_reach(
+        app: ASGIApp, client: httpx.AsyncClient, services: Services, team: str) -> None:
+    await create_project(client, "other")
+    await insert_member(services, "rival", "other", Role.PROJECT_ADMIN)
+    async with signed_in(app, "owner") as portal:
+        created = await create_robot(portal, "ci", ["repository:pull"])
+        assert created.headers["cache-control"] == "no-store"
+    robot_id = (await robots_of(client))["robot$team+ci"]["id"]
+    async with signed_in(app, "rival") as portal:  # admin of `other`, a stranger to `team`
+        other_robots = "/harbor/projects/other/robots"
+        refused = await submit(portal, other_robots, f"{other_robots}/{robot_id}/delete", {})
+        assert "not found" in await notice_after(portal, refused)
+        hidden = await submit(portal, "/harbor/projects", f"{ROBOTS}/{robot_id}/enable", {"disable": "true"})
+        assert hidden.status_code == 303
+    robot = (await robots_of(client))["robot$team+ci"]
+    assert robot["disable"] is False
+
+
+async def test_strangers_and_guests_delete_nothing(app: ASGIApp, client: httpx.AsyncClient, services: Services,
+                                                  team: str) -> None:
+    await insert_member(services, "stranger")
+    async with signed_in(app, "stranger") as portal:
+        assert (await portal.get(CONFIGURATION, headers={"accept": "text/html"})).status_code == 404
+        for action in ("/harbor/projects/team/delete", "/harbor/projects/team/delete-repository/notebook"):
+            refused = await submit(portal, "/harbor/projects", action, {})
+            assert "not found" in await notice_after(portal, refused)
+    assert (await client.get(repo_url("team/notebook"))).status_code == 200
+    async with signed_in(app, "viewer") as portal:
+        page = await portal.get(CONFIGURATION)
+        assert page.status_code == 200 and "Delete project" not in page.text
+        # empty: only the permission stands in the way
+        assert (await client.delete(repo_url("team/notebook"))).status_code == 200
+        refused = await submit(portal, CONFIGURATION, "/harbor/projects/team/delete", {})
+        assert "denied" in (await notice_after(portal, refused)).lower()
+    assert (await client.get(f"{API}/projects/team")).status_code == 200
+
+
+async def test_deletes_without_the_csrf_token_are_refused(app: ASGIApp, client: httpx.AsyncClient,
+                                                          services: Services, team: str) -> None:
+    await create_project(client, "empty")
+    await insert_member(services, "boss", "empty", Role.PROJECT_ADMIN)
+    async with signed_in(app, "owner") as portal:
+        await portal.get(REPOSITORIES)
+        refused = await portal.post("/harbor/projects/team/delete-repository/notebook", data={"back": REPOSITORIES})
+        assert refused.status_code == 403
+    async with signed_in(app, "boss") as portal:
+        await portal.get("/harbor/projects/empty/configuration")
+        refused = await portal.post("/harbor/projects/empty/delete", data={"back": "/harbor/projects"})
+        assert refused.status_code == 403
+    assert (await client.get(repo_url("team/notebook"))).status_code == 200
+    assert (await client.get(f"{API}/projects/empty")).status_code == 200

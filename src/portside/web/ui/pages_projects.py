@@ -1,5 +1,5 @@
-"""The projects list and the project dashboard: Summary, Repositories, Members, Logs,
-Configuration and Robot accounts tabs."""
+"""The projects list and the project dashboard: Summary, Repositories, Members, Logs and
+Configuration tabs (Robot accounts: pages_robots); project and repository delete actions."""
 
 from __future__ import annotations
 

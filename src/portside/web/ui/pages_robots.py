@@ -40,13 +40,16 @@ def _permission_key(resource: str, verb: str) -> str:
 
 
 async def _page(request: Request, visitor: Visitor, project: Project, can: ProjectPermissions,
-                created: tuple[str, str] | None = None, status: int = 200) -> Response:
+                created: tuple[str, str] | None = None) -> Response:
     pager = Pager(request, PAGE_SIZE)
     found, pager.total = await visitor.services.robots.list_robots(
         visitor.principal, f"Level=project,ProjectID={project.id}", None, pager.offset, PAGE_SIZE)
-    return render(visitor, "project_robots.html", status=status, project=project, can=can, tab="robots",
-                  robots=found, pager=pager, grantable=[(_permission_key(r, a), label) for r, a, label in GRANTABLE],
-                  created=created)
+    response = render(visitor, "project_robots.html", project=project, can=can, tab="robots",
+                      robots=found, pager=pager,
+                      grantable=[(_permission_key(r, a), label) for r, a, label in GRANTABLE], created=created)
+    if created is not None:
+        response.headers["Cache-Control"] = "no-store"  # the secret must not outlive this answer
+    return response
 
 
 @page
