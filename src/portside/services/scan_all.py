@@ -10,14 +10,14 @@ Re-scans with the built-in scanner are cheap: layer analyses are cached, so only
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from portside.domain.errors import BadRequest, Conflict
 from portside.domain.rbac import Principal
 from portside.domain.vulnerability_report import as_utc, harbor_time
-from portside.services.deps import ServiceDeps
+from portside.services.deps import ServiceDeps, deps_of
 from portside.services.scan_queue import NotScannable, Target, project_registration, queue_scan
 from portside.services.scanning import ScanProgress
 from portside.services.schedules import ScheduleService
@@ -25,6 +25,9 @@ from portside.store import executions as execution_store
 from portside.store import jobs as job_store
 from portside.store import scans as scan_store
 from portside.store.scanner_registrations import Registration
+
+if TYPE_CHECKING:
+    from portside.services.bundle import Services
 
 SCAN_ALL_JOB = "scan_all"
 SCAN_ALL_VENDOR = "SCAN_ALL"
@@ -160,3 +163,7 @@ class ScanAllService:
                 "metrics": counts, "ongoing": latest.status == "Running",
                 "trigger": TRIGGER_NAMES.get(latest.trigger, "Manual")}
 
+
+def scan_all_service(services: Services) -> ScanAllService:
+    """A ScanAllService over the bundle's parts (cheap: it holds no state of its own)."""
+    return ScanAllService(deps_of(services))

@@ -128,10 +128,10 @@ async def queue_scan(conn: AsyncConnection, target: Target, *, trigger: str, exe
     `rescan_finished_children` False keeps an index's children that already have a finished
     report (scan on push: the children were scanned when they were pushed). `registration`
     (the one the target's project uses) saves looking it up when queueing many; else it is
-    resolved from `project_id`, or from the manifest's repository when that is not given either."""
+    resolved from `project_id` (one of the two must be given)."""
     if registration is None:
         if project_id is None:
-            project_id = await scan_store.project_of_manifest(conn, target.manifest_id)
+            raise TypeError("queue_scan needs the target's project_id or its registration")
         registration = await project_registration(conn, project_id)
     children = await scannable_children(conn, target) if target.is_index else []
     if not children and image_layers(target.media_type, target.config_media_type, target.content) is None:

@@ -391,18 +391,22 @@ class ScannerService:
         """Have an external adapter scan an artifact and return its report in `mime_type`
         (submit, then poll honouring Refresh-After for at most 30 minutes). Raises AdapterError,
         AdapterTimeout. `request` carries the pull credentials the adapter uses on our /v2
-        (a short-lived scan token, see the module doc). `checkpoint` runs before and after every
-        wait between polls: a job's, so a stop takes effect (it raises) and its lease is kept."""
+        (a short-lived scan token, see the module doc). `checkpoint` (a job's: a stop takes effect,
+        it raises, and the lease is renewed) runs once the request is accepted and after every
+        wait between polls, so no stretch without one is longer than one adapter call."""
+
+        async def noop() -> None:
+            return None
+
+        renew = checkpoint or noop
 
         async def wait(seconds: float) -> None:
-            if checkpoint is not None:
-                await checkpoint()
             await asyncio.sleep(seconds)
-            if checkpoint is not None:
-                await checkpoint()
+            await renew()
 
         async with self.adapter_client(registration, SCAN_TIMEOUT, sleep=wait) as adapter:
             request_id = await adapter.submit(request)
+            await renew()
             return await adapter.wait_for_report(request_id, mime_type)
 
     # --- project scanners ------------------------------------------------------------------------

@@ -66,6 +66,7 @@ from portside.services.severity_distribution import SeverityDistribution, severi
 from portside.services.tokens import TokenService
 from portside.services.vulndb import VulnerabilityDatabase
 from portside.store import artifacts as artifact_store
+from portside.store import sbom_reports as sbom_store
 from portside.store import scanner_registrations as registration_store
 from portside.store import scans as scan_store
 from portside.store.scan_summaries import project_scan_states
@@ -340,11 +341,11 @@ class ScanService:
                                  progress: ScanProgress) -> None:
         """The `scan` job's work for an external adapter (see the module doc)."""
         async with self._db.read() as conn:
-            place = await scan_store.pull_place(conn, target.manifest_id)
+            place = await sbom_store.place_of(conn, target.manifest_id)
         if place is None:
             await self.finish_failed(report_id, target.manifest_id, "the manifest was deleted before it was scanned")
             return
-        repository, tag = place
+        repository, tag = place.repository_name, (place.tags[0] if place.tags else "")
         artifact_mime = target.media_type or mt.DOCKER_MANIFEST
         try:
             metadata = await self._scanners.fetch_metadata(registration)

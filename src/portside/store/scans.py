@@ -30,7 +30,6 @@ from portside.store.tables import (
     repositories,
     scan_reports,
     scanner_registrations,
-    tags,
     vulndb_imports,
 )
 
@@ -282,26 +281,6 @@ async def manifest_batch(conn: AsyncConnection, after_id: int, limit: int) -> li
              .join(repositories, repositories.c.id == manifests.c.repository_id)
              .where(manifests.c.id > after_id).order_by(manifests.c.id).limit(limit))
     return list(await conn.execute(query))
-
-
-async def project_of_manifest(conn: AsyncConnection, manifest_id: int) -> int | None:
-    """The id of the project whose repository holds the manifest, None if it is gone."""
-    query = (select(repositories.c.project_id).join(manifests, manifests.c.repository_id == repositories.c.id)
-             .where(manifests.c.id == manifest_id))
-    found: int | None = (await conn.execute(query)).scalar()
-    return found
-
-
-async def pull_place(conn: AsyncConnection, manifest_id: int) -> tuple[str, str] | None:
-    """(repository name, a tag of the manifest or "") for a scanner to pull it; None if it is gone.
-    The tag is the oldest one (stable across retries); an untagged manifest (an index's image) has none."""
-    repository = (await conn.execute(select(repositories.c.name).join(
-        manifests, manifests.c.repository_id == repositories.c.id).where(manifests.c.id == manifest_id))).scalar()
-    if repository is None:
-        return None
-    tag = (await conn.execute(select(tags.c.name).where(tags.c.manifest_id == manifest_id)
-                              .order_by(tags.c.id).limit(1))).scalar()
-    return str(repository), str(tag or "")
 
 
 # --- cached layer analyses -------------------------------------------------------------------------

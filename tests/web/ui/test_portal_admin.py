@@ -393,3 +393,31 @@ async def test_scan_all_is_started_and_scheduled_from_the_database_page(admin: h
     response = await submit(admin, VULNDB, f"{VULNDB}/scan-all-schedule", {"schedule_type": "None"})
     assert await notice_after(admin, response) == "Scan all schedule removed."
     assert (await client.get(f"{API}/system/scanAll/schedule")).json() == {}
+
+
+async def test_the_global_label_page_leaves_project_labels_alone(admin: httpx.AsyncClient,
+                                                                client: httpx.AsyncClient) -> None:
+    assert (await client.post(f"{API}/projects", json={"project_name": "team"})).status_code == 201
+    project_id = (await client.get(f"{API}/projects/team")).json()["project_id"]
+    created = await client.post(f"{API}/labels", json={"name": "team-only", "scope": "p", "project_id": project_id})
+    assert created.status_code == 201, created.text
+    label_id = int(created.headers["location"].rsplit("/", 1)[1])
+    deleted = await submit(admin, LABELS, f"{LABELS}/{label_id}/delete", {})
+    assert f"global label {label_id} not found" in await notice_after(admin, deleted)
+    edited = await submit(admin, LABELS, f"{LABELS}/{label_id}", {"name": "renamed", "color": "#000000"})
+    assert "not found" in await notice_after(admin, edited)
+    assert (await client.get(f"{API}/labels/{label_id}")).json()["name"] == "team-only"
+
+
+async def test_a_running_import_older_than_a_finished_one_is_shown_as_dead(admin: httpx.AsyncClient,
+                                                                          services: Services) -> None:
+    started = utcnow()
+    async with services.db.write() as conn:
+        await vulndb_store.start_import(conn, "/data/killed-long-ago", started - timedelta(days=2))
+        done = await vulndb_store.start_import(conn, "/data/osv-ok", started - timedelta(hours=1))
+        await vulndb_store.finish_import(conn, done, status="Success", imported=1, unchanged=0, skipped=0,
+                                         errors=[], finished_at=started - timedelta(minutes=59))
+    assert (await VulnerabilityDatabase(services.db).import_runs()).running is None
+    page = await admin.get(VULNDB)
+    assert "status-running" not in page.text and "/data/killed-long-ago" not in page.text
+    assert "/data/osv-ok" in page.text

@@ -206,3 +206,10 @@ async def test_deletes_without_the_csrf_token_are_refused(app: ASGIApp, client: 
         assert refused.status_code == 403
     assert (await client.get(repo_url("team/notebook"))).status_code == 200
     assert (await client.get(f"{API}/projects/empty")).status_code == 200
+
+
+@pytest.mark.parametrize("robot_id", [str(2**31), "0", "12345678901234567"])
+async def test_a_robot_id_that_can_name_no_row_is_not_found(app: ASGIApp, team: str, robot_id: str) -> None:
+    async with signed_in(app, "owner") as portal:
+        response = await submit(portal, ROBOTS, f"{ROBOTS}/{robot_id}/delete", {})
+        assert f"robot {robot_id} not found" in await notice_after(portal, response)

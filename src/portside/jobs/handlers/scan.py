@@ -18,8 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from portside.jobs.context import JobContext, JobKind, JobStopped
 from portside.jobs.events import Subscriber
-from portside.services.deps import deps_of
-from portside.services.scan_all import SCAN_ALL_JOB, ScanAllService, rescan_if_database_changed
+from portside.services.scan_all import SCAN_ALL_JOB, rescan_if_database_changed, scan_all_service
 from portside.services.scan_queue import SCAN_JOB, queue_on_push
 from portside.services.scanning import scan_service
 
@@ -47,7 +46,7 @@ async def run_scan(context: JobContext) -> None:
 async def run_scan_all(context: JobContext) -> None:
     if context.execution_id is None:
         raise ValueError("a scan_all job needs its SCAN_ALL execution")
-    await ScanAllService(deps_of(context.services)).run(context.execution_id, context)
+    await scan_all_service(context.services).run(context.execution_id, context)
 
 
 async def on_artifact_pushed(conn: AsyncConnection, payload: dict[str, Any]) -> None:

@@ -18,14 +18,13 @@ from starlette.responses import Response
 from portside.domain.errors import BadRequest, NotFound
 from portside.services.labels import LabelFields
 from portside.services.row_ids import parse_row_id
-from portside.services.scan_all import PRESET_CRONS, ScanAllService
+from portside.services.scan_all import PRESET_CRONS, scan_all_service
 from portside.services.scanners import RegistrationFields, RegistrationView, scanner_service
-from portside.services.scanning import deps_of
 from portside.services.vulndb import VulnerabilityDatabase
 from portside.store import scanner_registrations as registration_store
 from portside.store.labels import LabelRow
 from portside.web.ui.pages_repositories import label_color
-from portside.web.ui.rendering import Pager, action, field, page, render
+from portside.web.ui.rendering import Pager, action, field, page, path_row_id, render
 from portside.web.ui.visitor import Visitor
 
 LABELS = "/harbor/admin/labels"
@@ -48,11 +47,12 @@ async def _require(visitor: Visitor, resource: str, action_name: str) -> None:
 # --- labels ------------------------------------------------------------------------------------
 
 
-def _label_id(request: Request) -> int:
-    label_id = parse_row_id(request.path_params["label_id"])
-    if label_id is None:
-        raise NotFound(f"label {request.path_params['label_id'][:20]} not found")
-    return label_id
+async def _global_label(request: Request, visitor: Visitor) -> LabelRow:
+    """The global label of the path (NotFound for a project label: those belong to their project)."""
+    label = await visitor.services.labels.get(visitor.principal, path_row_id(request, "label_id", "label"))
+    if label.scope != "g":
+        raise NotFound(f"global label {label.id} not found")
+    return label
 
 
 def _label_fields(form: FormData) -> LabelFields:
@@ -89,15 +89,15 @@ async def create_label(request: Request, visitor: Visitor, form: FormData) -> tu
 @action
 async def update_label(request: Request, visitor: Visitor, form: FormData) -> tuple[str, str]:
     fields = _label_fields(form)
-    await visitor.services.labels.update(visitor.principal, visitor.actor(request), _label_id(request), fields)
+    label = await _global_label(request, visitor)
+    await visitor.services.labels.update(visitor.principal, visitor.actor(request), label.id, fields)
     return LABELS, f"Label {fields.name} saved."
 
 
 @action
 async def delete_label(request: Request, visitor: Visitor, form: FormData) -> tuple[str, str]:
-    label_id = _label_id(request)
-    label = await visitor.services.labels.get(visitor.principal, label_id)
-    await visitor.services.labels.delete(visitor.principal, visitor.actor(request), label_id)
+    label = await _global_label(request, visitor)
+    await visitor.services.labels.delete(visitor.principal, visitor.actor(request), label.id)
     return LABELS, f"Label {label.name} deleted."
 
 
@@ -193,7 +193,7 @@ async def vulnerability_database(request: Request, visitor: Visitor) -> Response
                   for name, count in sorted(status.per_ecosystem.items(), key=lambda item: (-item[1], item[0]))]
     scan_all = None
     if await visitor.services.access.allowed(visitor.principal, None, "scan-all", "read"):
-        service = ScanAllService(deps_of(visitor.services))
+        service = scan_all_service(visitor.services)
         scan_all = {"schedule": (await service.schedule(visitor.principal)).get("schedule"),
                     "metrics": await service.metrics(visitor.principal),
                     "may_update": await visitor.services.access.allowed(visitor.principal, None, "scan-all",
@@ -205,7 +205,7 @@ async def vulnerability_database(request: Request, visitor: Visitor) -> Response
 @action
 async def scan_all_now(request: Request, visitor: Visitor, form: FormData) -> tuple[str, str]:
     """`POST /api/v2.0/system/scanAll/schedule` with type Manual: start a scan of every artifact."""
-    await ScanAllService(deps_of(visitor.services)).set_schedule(visitor.principal, "Manual", None)
+    await scan_all_service(visitor.services).set_schedule(visitor.principal, "Manual", None)
     return VULNERABILITY_DATABASE, "Scan all started: every artifact is queued for scanning."
 
 
@@ -215,6 +215,6 @@ async def set_scan_all_schedule(request: Request, visitor: Visitor, form: FormDa
     if schedule_type not in SCHEDULE_CHOICES:
         raise BadRequest(f"choose a schedule: {', '.join(SCHEDULE_CHOICES)}")
     cron = field(form, "cron", 128).strip() or None
-    await ScanAllService(deps_of(visitor.services)).set_schedule(visitor.principal, schedule_type, cron)
+    await scan_all_service(visitor.services).set_schedule(visitor.principal, schedule_type, cron)
     return VULNERABILITY_DATABASE, ("Scan all schedule removed." if schedule_type == "None"
                                     else f"Scan all scheduled: {schedule_type}.")

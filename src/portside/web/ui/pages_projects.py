@@ -1,5 +1,5 @@
 """The projects list and the project dashboard: Summary, Repositories, Members, Logs and
-Configuration tabs (Robot accounts: pages_robots); project and repository delete actions."""
+Configuration tabs (Robot accounts: pages_robots); the project delete action."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from portside.services.projects import ProjectSpec
 from portside.web.ui.pages_account import audit_query
 from portside.web.ui.paths import project_path
 from portside.web.ui.permissions import project_for
-from portside.web.ui.rendering import Pager, action, field, page, render
+from portside.web.ui.rendering import Pager, action, field, page, path_row_id, render
 from portside.web.ui.severity_charts import project_severities
 from portside.web.ui.visitor import Visitor
 
@@ -108,8 +108,7 @@ def _role_id(form: FormData) -> int:
 
 
 def _member_id(request: Request) -> int:
-    raw = str(request.path_params["member_id"])
-    return int(raw) if raw.isdigit() and len(raw) < 10 else 0
+    return path_row_id(request, "member_id", "member")
 
 
 @action
@@ -179,12 +178,3 @@ async def delete_project(request: Request, visitor: Visitor, form: FormData) -> 
     project, _can = await project_for(visitor.services, visitor.principal, request.path_params["project"])
     await visitor.services.projects.delete(visitor.principal, visitor.actor(request), project, force=False)
     return "/harbor/projects", f"Project {project.name} deleted."
-
-
-@action
-async def delete_repository(request: Request, visitor: Visitor, form: FormData) -> tuple[str, str]:
-    """Delete a repository with all its artifacts and tags."""
-    project, _can = await project_for(visitor.services, visitor.principal, request.path_params["project"])
-    name = str(request.path_params["repository"]).strip("/")
-    await visitor.services.repositories.delete(visitor.principal, visitor.actor(request), project, name)
-    return project_path(project.name, "repositories"), f"Repository {project.name}/{name} deleted."

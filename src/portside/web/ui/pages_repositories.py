@@ -18,7 +18,7 @@ from portside.domain import media_types as mt
 from portside.domain.errors import BadRequest, NotFound
 from portside.domain.models import Project
 from portside.services.artifacts import ArtifactOptions, ArtifactView
-from portside.services.row_ids import MAX_ROW_ID
+from portside.services.row_ids import parse_row_id
 from portside.services.scanning import scan_service
 from portside.store import artifacts as artifact_store
 from portside.store.labels import LabelRow
@@ -152,11 +152,17 @@ async def _scan_overviews(visitor: Visitor, can: ProjectPermissions, digests: li
 
 @action
 async def describe(request: Request, visitor: Visitor, form: FormData) -> tuple[str, str]:
-    project, _can = await project_for(visitor.services, visitor.principal, request.path_params["project"])
-    name = _repository_name(request)
+    project, name = await _repository_target(request, visitor)
     await visitor.services.repositories.update(visitor.principal, visitor.actor(request), project, name,
                                                field(form, "description", 65536))
     return repository_path(f"{project.name}/{name}"), "Description saved."
+
+
+async def _repository_target(request: Request, visitor: Visitor) -> tuple[Project, str]:
+    """The project (visible to the visitor, else NotFound/Unauthorized) and the repository's
+    name inside it, of a repository form's path."""
+    project, _can = await project_for(visitor.services, visitor.principal, request.path_params["project"])
+    return project, _repository_name(request)
 
 
 def _reference(request: Request) -> str:
@@ -168,8 +174,8 @@ def _reference(request: Request) -> str:
 
 @action
 async def add_tag(request: Request, visitor: Visitor, form: FormData) -> tuple[str, str]:
-    project, _can = await project_for(visitor.services, visitor.principal, request.path_params["project"])
-    name, tag = _repository_name(request), field(form, "tag", 200).strip()
+    project, name = await _repository_target(request, visitor)
+    tag = field(form, "tag", 200).strip()
     await visitor.services.artifacts.create_tag(visitor.principal, visitor.actor(request), project, name,
                                                 _reference(request), tag)
     return "", f"Tag {tag} added."
@@ -177,8 +183,8 @@ async def add_tag(request: Request, visitor: Visitor, form: FormData) -> tuple[s
 
 @action
 async def remove_tag(request: Request, visitor: Visitor, form: FormData) -> tuple[str, str]:
-    project, _can = await project_for(visitor.services, visitor.principal, request.path_params["project"])
-    name, tag = _repository_name(request), field(form, "tag", 200)
+    project, name = await _repository_target(request, visitor)
+    tag = field(form, "tag", 200)
     await visitor.services.artifacts.delete_tag(visitor.principal, visitor.actor(request), project, name,
                                                 _reference(request), tag)
     return "", f"Tag {tag} removed."
@@ -186,11 +192,18 @@ async def remove_tag(request: Request, visitor: Visitor, form: FormData) -> tupl
 
 @action
 async def delete_artifact(request: Request, visitor: Visitor, form: FormData) -> tuple[str, str]:
-    project, _can = await project_for(visitor.services, visitor.principal, request.path_params["project"])
-    name = _repository_name(request)
+    project, name = await _repository_target(request, visitor)
     await visitor.services.artifacts.delete(visitor.principal, visitor.actor(request), project, name,
                                             _reference(request))
     return repository_path(f"{project.name}/{name}"), "Artifact deleted."
+
+
+@action
+async def delete_repository(request: Request, visitor: Visitor, form: FormData) -> tuple[str, str]:
+    """Delete a repository with all its artifacts and tags."""
+    project, name = await _repository_target(request, visitor)
+    await visitor.services.repositories.delete(visitor.principal, visitor.actor(request), project, name)
+    return project_path(project.name, "repositories"), f"Repository {project.name}/{name} deleted."
 
 
 async def _manifest_json(visitor: Visitor, view: ArtifactView) -> dict[str, Any]:
@@ -285,38 +298,38 @@ async def artifact(request: Request, visitor: Visitor) -> Response:
 @action
 async def scan(request: Request, visitor: Visitor, form: FormData) -> tuple[str, str]:
     """Queue a scan of the artifact (the policy's `scan create`; idempotent while one runs)."""
-    project, _can = await project_for(visitor.services, visitor.principal, request.path_params["project"])
-    await scan_service(visitor.services).request_scan(visitor.principal, project, _repository_name(request),
+    project, name = await _repository_target(request, visitor)
+    await scan_service(visitor.services).request_scan(visitor.principal, project, name,
                                                       _reference(request))
     return "", "Scan requested."
 
 
 @action
 async def stop_scan(request: Request, visitor: Visitor, form: FormData) -> tuple[str, str]:
-    project, _can = await project_for(visitor.services, visitor.principal, request.path_params["project"])
-    await scan_service(visitor.services).stop(visitor.principal, project, _repository_name(request),
+    project, name = await _repository_target(request, visitor)
+    await scan_service(visitor.services).stop(visitor.principal, project, name,
                                               _reference(request))
     return "", "Scan stopped."
 
 
 def _label_id(form: FormData) -> int:
-    raw = field(form, "label_id", 12)
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_ROW_ID:
+    label_id = parse_row_id(field(form, "label_id", 12))
+    if label_id is None:
         raise BadRequest("choose a label")
-    return int(raw)
+    return label_id
 
 
 @action
 async def attach_label(request: Request, visitor: Visitor, form: FormData) -> tuple[str, str]:
-    project, _can = await project_for(visitor.services, visitor.principal, request.path_params["project"])
+    project, name = await _repository_target(request, visitor)
     await visitor.services.labels.attach(visitor.principal, visitor.actor(request), project,
-                                         _repository_name(request), _reference(request), _label_id(form))
+                                         name, _reference(request), _label_id(form))
     return "", "Label added."
 
 
 @action
 async def detach_label(request: Request, visitor: Visitor, form: FormData) -> tuple[str, str]:
-    project, _can = await project_for(visitor.services, visitor.principal, request.path_params["project"])
+    project, name = await _repository_target(request, visitor)
     await visitor.services.labels.detach(visitor.principal, visitor.actor(request), project,
-                                         _repository_name(request), _reference(request), _label_id(form))
+                                         name, _reference(request), _label_id(form))
     return "", "Label removed."

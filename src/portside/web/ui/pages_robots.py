@@ -7,16 +7,15 @@ from __future__ import annotations
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
-from portside.domain.errors import BadRequest, NotFound, RegistryError, Unauthorized
+from portside.domain.errors import BadRequest, NotFound
 from portside.domain.models import Project
 from portside.services.robots import AccessSpec, NewRobot, PermissionSpec, RobotChanges
-from portside.web.ui import csrf
 from portside.web.ui.paths import project_path
 from portside.web.ui.permissions import ProjectPermissions, project_for
-from portside.web.ui.rendering import Pager, action, csrf_refused, field, page, render, sign_in_redirect
-from portside.web.ui.visitor import Visitor, visitor_of
+from portside.web.ui.rendering import Pager, action, answering_action, field, page, path_row_id, render
+from portside.web.ui.visitor import Visitor
 
 PAGE_SIZE = 15
 #: The project permissions Harbor's robot dialog offers (resource, action, label).
@@ -77,55 +76,28 @@ def _new_robot(form: FormData, project: Project) -> NewRobot:
                     description=field(form, "description", 1024), duration=duration)
 
 
-async def _checked_post(request: Request) -> tuple[Visitor, FormData] | Response:
-    """The visitor and form of a POST that answers with a page; the CSRF refusal otherwise."""
-    visitor = await visitor_of(request)
-    form = await request.form()
-    presented = form.get(csrf.FIELD)
-    if not visitor.csrf_ok(presented if isinstance(presented, str) else None):
-        return csrf_refused()
-    return visitor, form
+@answering_action
+async def create_robot(request: Request, visitor: Visitor, form: FormData) -> Response:
+    """Create the robot and answer with the page showing its secret this once."""
+    project, can = await project_for(visitor.services, visitor.principal, request.path_params["project"])
+    created = await visitor.services.robots.create(visitor.principal, visitor.actor(request),
+                                                   _new_robot(form, project))
+    return await _page(request, visitor, project, can, created=(created.robot.name, created.secret))
 
 
-async def create_robot(request: Request) -> Response:
-    """POST: create the robot and answer with the page showing its secret this once (never in a
-    redirect or a cookie). A refusal goes back to the tab with the service's message."""
-    checked = await _checked_post(request)
-    if isinstance(checked, Response):
-        return checked
-    visitor, form = checked
-    back = RedirectResponse(project_path(str(request.path_params["project"]), "robots"), status_code=303)
-    try:
-        project, can = await project_for(visitor.services, visitor.principal, request.path_params["project"])
-        created = await visitor.services.robots.create(visitor.principal, visitor.actor(request),
-                                                       _new_robot(form, project))
-    except Unauthorized:
-        return visitor.finish(sign_in_redirect(request))
-    except RegistryError as error:
-        visitor.notify("error", error.message if error.status < 500 else "internal server error")
-        return visitor.finish(back)
-    return visitor.finish(await _page(request, visitor, project, can, created=(created.robot.name, created.secret)))
-
-
-def _robot_id(request: Request) -> int:
-    raw = str(request.path_params["robot_id"])
-    if not raw.isdigit() or len(raw) > 18:
-        raise BadRequest(f"invalid robot id {raw[:20]!r}")
-    return int(raw)
-
-
-async def _project_robot(request: Request, visitor: Visitor) -> tuple[Project, int, str]:
-    """The project, and the id and name of one of its robots (NotFound for another project's)."""
-    project, _can = await project_for(visitor.services, visitor.principal, request.path_params["project"])
-    robot = await visitor.services.robots.get(visitor.principal, _robot_id(request))
+async def _project_robot(request: Request, visitor: Visitor) -> tuple[Project, ProjectPermissions, int, str]:
+    """The project, the visitor's permissions in it, and the id and name of one of its robots
+    (NotFound for another project's)."""
+    project, can = await project_for(visitor.services, visitor.principal, request.path_params["project"])
+    robot = await visitor.services.robots.get(visitor.principal, path_row_id(request, "robot_id", "robot"))
     if robot.project_id != project.id:
         raise NotFound(f"robot {robot.id} not found in project {project.name}")
-    return project, robot.id, robot.name
+    return project, can, robot.id, robot.name
 
 
 @action
 async def toggle_robot(request: Request, visitor: Visitor, form: FormData) -> tuple[str, str]:
-    project, robot_id, name = await _project_robot(request, visitor)
+    project, _can, robot_id, name = await _project_robot(request, visitor)
     disable = field(form, "disable") == "true"
     await visitor.services.robots.update(visitor.principal, visitor.actor(request), robot_id,
                                          RobotChanges(disable=disable))
@@ -134,26 +106,14 @@ async def toggle_robot(request: Request, visitor: Visitor, form: FormData) -> tu
 
 @action
 async def delete_robot(request: Request, visitor: Visitor, form: FormData) -> tuple[str, str]:
-    project, robot_id, name = await _project_robot(request, visitor)
+    project, _can, robot_id, name = await _project_robot(request, visitor)
     await visitor.services.robots.delete(visitor.principal, visitor.actor(request), robot_id)
     return project_path(project.name, "robots"), f"{name} deleted."
 
 
-async def refresh_secret(request: Request) -> Response:
-    """POST: a new secret for the robot, shown on the answered page this once."""
-    checked = await _checked_post(request)
-    if isinstance(checked, Response):
-        return checked
-    visitor, _form = checked
-    back = RedirectResponse(project_path(str(request.path_params["project"]), "robots"), status_code=303)
-    try:
-        project, robot_id, name = await _project_robot(request, visitor)
-        _same, can = await project_for(visitor.services, visitor.principal, project.name)
-        secret = await visitor.services.robots.refresh_secret(visitor.principal, visitor.actor(request), robot_id,
-                                                              None)
-    except Unauthorized:
-        return visitor.finish(sign_in_redirect(request))
-    except RegistryError as error:
-        visitor.notify("error", error.message if error.status < 500 else "internal server error")
-        return visitor.finish(back)
-    return visitor.finish(await _page(request, visitor, project, can, created=(name, secret)))
+@answering_action
+async def refresh_secret(request: Request, visitor: Visitor, form: FormData) -> Response:
+    """A new secret for the robot, shown on the answered page this once."""
+    project, can, robot_id, name = await _project_robot(request, visitor)
+    secret = await visitor.services.robots.refresh_secret(visitor.principal, visitor.actor(request), robot_id, None)
+    return await _page(request, visitor, project, can, created=(name, secret))

@@ -20,7 +20,8 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from portside.domain.errors import RegistryError, Unauthorized
+from portside.domain.errors import NotFound, RegistryError, Unauthorized
+from portside.services.row_ids import parse_row_id
 from portside.web.ui import csrf
 from portside.web.ui.markup import render_markdown
 from portside.web.ui.paths import artifact_path, path_quote, repository_path
@@ -31,6 +32,7 @@ SIGN_IN = "/harbor/sign-in"
 HOME = "/harbor/projects"
 PageHandler = Callable[[Request, Visitor], Awaitable[Response]]
 ActionHandler = Callable[[Request, Visitor, FormData], Awaitable[tuple[str, str]]]
+FormPageHandler = Callable[[Request, Visitor, FormData], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
@@ -127,27 +129,52 @@ def action(handler: ActionHandler) -> Endpoint:
     """A form POST: CSRF-checked; on success redirects where the handler says with its notice,
     on a service error back to the form's `back` path with the error's message."""
 
-    @functools.wraps(handler)
+    async def redirecting(request: Request, visitor: Visitor, form: FormData) -> Response:
+        target, notice = await handler(request, visitor, form)
+        if notice:
+            visitor.notify("ok", notice)
+        return RedirectResponse(safe_path(target, _back_path(form)), status_code=303)
+
+    return functools.wraps(handler)(_form_post(redirecting))
+
+
+def answering_action(handler: FormPageHandler) -> Endpoint:
+    """A form POST whose success is a page, not a redirect (a secret shown once must never pass
+    through a redirect or the notice cookie); CSRF and errors are handled as by `action`."""
+    return functools.wraps(handler)(_form_post(handler))
+
+
+def _back_path(form: FormData) -> str:
+    back = form.get("back")
+    return safe_path(back if isinstance(back, str) else None)
+
+
+def _form_post(handler: FormPageHandler) -> Endpoint:
     async def endpoint(request: Request) -> Response:
         visitor = await visitor_of(request)
         form = await request.form()
         token = form.get(csrf.FIELD)
         if not visitor.csrf_ok(token if isinstance(token, str) else None):
             return csrf_refused()
-        back = form.get("back")
-        back_path = safe_path(back if isinstance(back, str) else None)
         try:
-            target, notice = await handler(request, visitor, form)
+            response = await handler(request, visitor, form)
         except Unauthorized:
             return visitor.finish(sign_in_redirect(request))
         except RegistryError as error:
             visitor.notify("error", error.message if error.status < 500 else "internal server error")
-            return visitor.finish(RedirectResponse(back_path, status_code=303))
-        if notice:
-            visitor.notify("ok", notice)
-        return visitor.finish(RedirectResponse(safe_path(target, back_path), status_code=303))
+            return visitor.finish(RedirectResponse(_back_path(form), status_code=303))
+        return visitor.finish(response)
 
     return endpoint
+
+
+def path_row_id(request: Request, name: str, what: str) -> int:
+    """The row id in path parameter `name`; NotFound (naming `what`) for anything that can name no row."""
+    raw = str(request.path_params[name])
+    value = parse_row_id(raw)
+    if value is None:
+        raise NotFound(f"{what} {raw[:20]} not found")
+    return value
 
 
 def field(form: FormData, name: str, limit: int = 4096) -> str:

@@ -73,7 +73,7 @@ def _routes() -> list[BaseRoute]:
         Route(f"{P}/robots/{{robot_id}}/secret", robots.refresh_secret, methods=post),
         Route(f"{P}/robots/{{robot_id}}/delete", robots.delete_robot, methods=post),
         Route(f"{P}/delete", projects.delete_project, methods=post),
-        Route(f"{P}/delete-repository/{{repository:path}}", projects.delete_repository, methods=post),
+        Route(f"{P}/delete-repository/{{repository:path}}", repos.delete_repository, methods=post),
         Route(f"{P}/repositories/{{repository:path}}", repos.repository),
         Route(f"{P}/describe/{{repository:path}}", repos.describe, methods=post),
         Route(f"{P}/artifacts/{{repository:path}}/{{reference}}", repos.artifact),

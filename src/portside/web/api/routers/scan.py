@@ -13,8 +13,8 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 from portside.domain.errors import BadRequest
 from portside.services.sbom import sbom_service
-from portside.services.scan_all import ScanAllService
-from portside.services.scanning import deps_of, scan_service
+from portside.services.scan_all import scan_all_service
+from portside.services.scanning import scan_service
 from portside.web.api.deps import ActorDep, PrincipalDep, ProjectByNameDep, ServicesDep
 from portside.web.api.routers.artifacts import ARTIFACT_PATH, Reference
 from portside.web.api.schemas.scan import CVEAllowlistReq, ScanType, Schedule, Stats, allowlist_json
@@ -78,38 +78,38 @@ async def vulnerabilities(repository_name: str, reference: Reference, services: 
 
 @router.get("/system/scanAll/schedule", operation_id="GetScanAllSchedule")
 async def get_scan_all_schedule(services: ServicesDep, principal: PrincipalDep) -> JSONResponse:
-    return JSONResponse(await ScanAllService(deps_of(services)).schedule(principal))
+    return JSONResponse(await scan_all_service(services).schedule(principal))
 
 
 @router.post("/system/scanAll/schedule", operation_id="CreateScanAllSchedule", status_code=201)
 async def create_scan_all_schedule(body: Schedule, services: ServicesDep, principal: PrincipalDep) -> Response:
     """`Manual` starts a scan-all now (409 while one runs); other types set or remove the cron."""
-    await ScanAllService(deps_of(services)).set_schedule(principal, body.schedule.type, body.schedule.cron)
+    await scan_all_service(services).set_schedule(principal, body.schedule.type, body.schedule.cron)
     return Response(status_code=201)
 
 
 @router.put("/system/scanAll/schedule", operation_id="UpdateScanAllSchedule")
 async def update_scan_all_schedule(body: Schedule, services: ServicesDep, principal: PrincipalDep) -> Response:
-    await ScanAllService(deps_of(services)).set_schedule(principal, body.schedule.type, body.schedule.cron)
+    await scan_all_service(services).set_schedule(principal, body.schedule.type, body.schedule.cron)
     return Response(status_code=200)
 
 
 @router.post("/system/scanAll/stop", operation_id="StopScanAll", status_code=202)
 async def stop_scan_all(services: ServicesDep, principal: PrincipalDep) -> Response:
-    await ScanAllService(deps_of(services)).stop(principal)
+    await scan_all_service(services).stop(principal)
     return Response(status_code=202)
 
 
 @router.get("/scans/all/metrics", operation_id="GetLatestScanAllMetrics", response_model=Stats,
             response_model_exclude_none=True)
 async def scan_all_metrics(services: ServicesDep, principal: PrincipalDep) -> Stats:
-    return Stats.model_validate(await ScanAllService(deps_of(services)).metrics(principal))
+    return Stats.model_validate(await scan_all_service(services).metrics(principal))
 
 
 @router.get("/scans/schedule/metrics", operation_id="GetLatestScheduledScanAllMetrics", response_model=Stats,
             response_model_exclude_none=True)
 async def scheduled_scan_all_metrics(services: ServicesDep, principal: PrincipalDep) -> Stats:
-    return Stats.model_validate(await ScanAllService(deps_of(services)).metrics(principal, scheduled_only=True))
+    return Stats.model_validate(await scan_all_service(services).metrics(principal, scheduled_only=True))
 
 
 # --- the system CVE allowlist ------------------------------------------------------------------
